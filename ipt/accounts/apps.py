@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "ipt.accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from ipt.accounts import signals  # noqa: F401  (audit of logins)

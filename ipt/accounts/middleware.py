@@ -1,0 +1,68 @@
+"""Session limits and the MFA gate for staff."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ipt.accounts import sessions
+
+PASSIVE_PATHS = ("/session/status",)
+
+
+class SessionTimeoutMiddleware:
+    """Sign out after the idle limit (15 min staff, 30 min patients) or 12 hours in all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            reason = sessions.expiry_reason(request.session, user)
+            if reason:
+                logout(request)
+                if not request.path.startswith("/api/"):
+                    messages.info(request, _signed_out_message(reason))
+            elif not request.path.startswith(PASSIVE_PATHS):
+                sessions.touch(request.session)
+        return self.get_response(request)
+
+
+def _signed_out_message(reason: str) -> str:
+    if reason == "absolute":
+        return "You were signed out because sessions last at most 12 hours. Please sign in again."
+    return "You were signed out after a period without activity. Please sign in again."
+
+
+MFA_EXEMPT_PREFIXES = ("/mfa/", "/logout/", "/static/", "/healthz", "/crisis/", "/api/", "/session/")
+
+
+class RequireMFAMiddleware:
+    """Staff who signed in with a password reach nothing but MFA until they pass a TOTP check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.is_staff_role
+            and not user.is_verified()
+            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+        ):
+            has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            return redirect(reverse("mfa_verify" if has_device else "mfa_enrol"))
+        return self.get_response(request)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Pages need login unless marked public; the API answers 401 itself (it accepts tokens)."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith("/api/"):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -1,0 +1,31 @@
+"""Websocket authentication by bearer token, for non-browser clients."""
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+
+from ipt.accounts.actions import token_digest
+from ipt.accounts.models import ApiToken
+
+
+@database_sync_to_async
+def _user_for_token(token: str):
+    api_token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    return api_token.user if api_token else AnonymousUser()
+
+
+class BearerTokenMiddleware:
+    """Use an ``Authorization: Bearer`` header when present; otherwise the session decides."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        headers = dict(scope.get("headers", []))
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if authorization.lower().startswith("bearer "):
+            scope = dict(scope, user=await _user_for_token(authorization[7:].strip()), auth_kind="token")
+        return await self.inner(scope, receive, send)

@@ -1,0 +1,90 @@
+"""Recording and verifying the audit trail."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ipt.audit.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+_POSTGRES_LOCK_KEY = 0x1A0D17  # any constant; serialises appends to the chain
+
+
+def client_ip(request) -> str | None:
+    """The peer address; behind a proxy set the proxy to overwrite REMOTE_ADDR."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _lock_chain() -> None:
+    # SQLite serialises write transactions already (transaction_mode IMMEDIATE).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POSTGRES_LOCK_KEY])
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    target: Any = None,
+    patient=None,
+    request=None,
+    ip: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Never put clinical free text in ``detail``."""
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    with transaction.atomic():
+        _lock_chain()
+        head = AuditHead.objects.filter(singleton=1).first()
+        event = AuditEvent(
+            at=timezone.now(),
+            actor=actor if authenticated else None,
+            actor_email=actor.email if authenticated else "",
+            actor_role=getattr(actor, "role", "") if authenticated else "",
+            action=action,
+            object_type=type(target).__name__.lower() if target is not None else "",
+            object_id=str(target.pk) if target is not None else "",
+            patient=patient,
+            ip=ip or client_ip(request),
+            detail=detail or {},
+            prev_hash=head.last_hash if head else GENESIS,
+        )
+        event.hash = event.compute_hash()
+        event.save()
+        AuditHead.objects.update_or_create(
+            singleton=1, defaults={"last_event_id": event.pk, "last_hash": event.hash}
+        )
+    return event
+
+
+@dataclass
+class ChainProblem:
+    event_id: int | None
+    reason: str
+
+
+def verify_chain(batch_size: int = 5000) -> ChainProblem | None:
+    """The first break in the chain, or None when every row verifies."""
+    previous_hash = GENESIS
+    last_id = None
+    rows = AuditEvent.objects.order_by("id").iterator(chunk_size=batch_size)
+    for event in rows:
+        if event.prev_hash != previous_hash:
+            return ChainProblem(event.pk, "its link to the previous row is broken")
+        if event.compute_hash() != event.hash:
+            return ChainProblem(event.pk, "its contents do not match its hash")
+        previous_hash = event.hash
+        last_id = event.pk
+    head = AuditHead.objects.filter(singleton=1).first()
+    if head is None:
+        if last_id is not None:
+            return ChainProblem(last_id, "the chain head is missing")
+        return None
+    if head.last_event_id != last_id or head.last_hash != previous_hash:
+        return ChainProblem(last_id, f"the chain ends before its recorded head (event {head.last_event_id})")
+    return None

@@ -1,0 +1,136 @@
+"""Personas and helpers shared by every test.
+
+Personas: therapist (supervised by supervisor) with patient; other_therapist with other_patient;
+supervisor; admin; and anonymous. Staff have a confirmed TOTP device.
+"""
+
+import functools
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ipt.accounts import sessions
+from ipt.accounts.models import CareTeam, Role, User
+
+PASSWORD = "correct-horse-battery-42"
+PERSONA_NAMES = [
+    "therapist",
+    "other_therapist",
+    "patient",
+    "other_patient",
+    "supervisor",
+    "admin",
+    "anonymous",
+]
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Argon2 is slow on purpose; hash the shared test password once per process.
+    return make_password(PASSWORD)
+
+
+def make_user(email: str, role: str, **fields) -> User:
+    user = User(email=email, role=role, password=_password_hash(), **fields)
+    user.save()
+    if user.is_staff_role:
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+def current_code(user: User, offset_steps: int = 0) -> str:
+    """The TOTP code of the user's device now, or ``offset_steps`` 30-second steps away."""
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    generator.time = time.time() + offset_steps * device.step
+    return f"{generator.token():0{device.digits}d}"
+
+
+@dataclass
+class Personas:
+    therapist: User
+    other_therapist: User
+    patient: User
+    other_patient: User
+    supervisor: User
+    admin: User
+    care_team: CareTeam
+    other_care_team: CareTeam
+
+    def get(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    supervisor = make_user("supervisor@example.test", Role.SUPERVISOR, first_name="Sue", last_name="Pervisor")
+    therapist = make_user(
+        "therapist@example.test", Role.THERAPIST, first_name="Thea", last_name="Rapist", supervisor=supervisor
+    )
+    other_therapist = make_user(
+        "other.therapist@example.test", Role.THERAPIST, first_name="Otto", last_name="Therapist"
+    )
+    patient = make_user("patient@example.test", Role.PATIENT, first_name="Paula", last_name="Tient")
+    other_patient = make_user(
+        "other.patient@example.test", Role.PATIENT, first_name="Oscar", last_name="Patient"
+    )
+    admin = make_user("admin@example.test", Role.ADMIN, first_name="Ada", last_name="Min")
+    care_team = CareTeam.objects.create(
+        patient=patient, therapist=therapist, referral_reason="SECRET-REFERRAL-patient grief after loss"
+    )
+    other_care_team = CareTeam.objects.create(
+        patient=other_patient,
+        therapist=other_therapist,
+        referral_reason="SECRET-REFERRAL-other_patient dispute with sister",
+    )
+    return Personas(
+        therapist, other_therapist, patient, other_patient, supervisor, admin, care_team, other_care_team
+    )
+
+
+def sign_in(client: Client, user: User | None) -> Client:
+    """A fully signed-in session (password and, for staff, a verified TOTP device)."""
+    if user is None:
+        return client
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    sessions.start(session)
+    if user.is_staff_role:
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(personas):
+    """client_for("therapist") -> a Client signed in as that persona (anonymous: not signed in)."""
+
+    def build(name: str) -> Client:
+        return sign_in(Client(), personas.get(name))
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _isolated_realtime(settings):
+    """Each test gets its own channel-layer and cache prefix (shared Redis in CI)."""
+    prefix = f"ipt-test-{uuid.uuid4().hex[:12]}"
+    if settings.REDIS_URL:
+        layers = {**settings.CHANNEL_LAYERS}
+        layers["default"] = {**layers["default"], "CONFIG": {**layers["default"]["CONFIG"], "prefix": prefix}}
+        settings.CHANNEL_LAYERS = layers
+        caches = {**settings.CACHES}
+        caches["default"] = {**caches["default"], "KEY_PREFIX": prefix}
+        settings.CACHES = caches
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
