@@ -4,12 +4,16 @@ Personas: therapist (supervised by supervisor) with patient; other_therapist wit
 supervisor; admin; and anonymous. Staff have a confirmed TOTP device.
 """
 
+import email
+import email.policy
 import functools
+import socket
 import time
 import uuid
 from dataclasses import dataclass
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -46,8 +50,11 @@ def make_user(email: str, role: str, **fields) -> User:
 
 
 def current_code(user: User, offset_steps: int = 0) -> str:
-    """The TOTP code of the user's device now, or ``offset_steps`` 30-second steps away."""
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    """The TOTP code of the user's confirmed device now, or ``offset_steps`` steps away."""
+    return device_code(TOTPDevice.objects.get(user=user, confirmed=True), offset_steps)
+
+
+def device_code(device: TOTPDevice, offset_steps: int = 0) -> str:
     generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     generator.time = time.time() + offset_steps * device.step
     return f"{generator.token():0{device.digits}d}"
@@ -134,3 +141,42 @@ def _isolated_realtime(settings):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+class _Mailbox:
+    """What a real SMTP server on loopback received."""
+
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.Message]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+    @staticmethod
+    def body(message: email.message.Message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(settings):
+    """An aiosmtpd server on loopback; Django sends real SMTP to it."""
+    handler = _Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = False
+    yield handler
+    controller.stop()

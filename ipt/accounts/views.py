@@ -87,7 +87,8 @@ def mfa_enrol(request):
     )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
+        error = _check_code(device, form.cleaned_data["otp_token"])
+        if error is None:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
@@ -95,9 +96,23 @@ def mfa_enrol(request):
             record(actor=request.user, action="mfa.enrol", target=device, request=request)
             messages.success(request, "Two-step sign-in is set up.")
             return redirect("home")
-        form.add_error("otp_token", "That code did not match. Check the time on your phone and try again.")
+        form.add_error("otp_token", error)
     context = {"form": form, "qr_svg": qr_code_svg(device.config_url), "secret": _base32(device)}
     return render(request, "accounts/mfa_enrol.html", context, status=400 if form.errors else 200)
+
+
+def _check_code(device: TOTPDevice, token: str) -> str | None:
+    """None when the code is right; otherwise what to tell the person.
+
+    django-otp rejects a code from a time step already used (no replay) and slows down
+    guessing: after each failure the next try must wait longer.
+    """
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return "Too many wrong codes. Wait a few seconds, then try the newest code."
+    if device.verify_token(token):
+        return None
+    return "That code did not match or was already used. Wait for a new code and try again."
 
 
 def _base32(device) -> str:
@@ -114,17 +129,14 @@ def mfa_verify(request):
         return redirect("home")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        allowed, _ = device.verify_is_allowed()
-        if allowed and device.verify_token(form.cleaned_data["otp_token"]):
+        error = _check_code(device, form.cleaned_data["otp_token"])
+        if error is None:
             otp_login(request, device)
             request.session.cycle_key()
             record(actor=request.user, action="mfa.success", request=request)
             return redirect(_safe_next(request) or "home")
         record(actor=request.user, action="mfa.failure", request=request)
-        message = "That code did not match or was already used. Wait for a new code and try again."
-        if not allowed:
-            message = "Too many wrong codes. Wait a little, then try a new code."
-        form.add_error("otp_token", message)
+        form.add_error("otp_token", error)
     return render(request, "accounts/mfa_verify.html", {"form": form}, status=400 if form.errors else 200)
 
 

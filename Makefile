@@ -1,0 +1,87 @@
+# IPT Online: everyday commands. No activation needed: everything runs from .venv/bin/.
+#   make run     install, migrate, load the demo practice, serve on http://$(HOST):$(PORT)
+#   make test    make check, then the whole test suite
+#   make check   lint, format, migrations, types, production deploy check
+#   make lock    recompile requirements.lock from requirements.in
+#   make clean   remove the virtualenv and caches (keeps db.sqlite3 and .local-secrets.json)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM := /usr/bin/chromium
+# Files mypy checks (the rest of the code is analysed only as far as these import it).
+TYPED := ipt/lib $(wildcard ipt/*/access.py) $(wildcard ipt/*/actions.py)
+# pytest-xdist workers; PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: help install lock run check test browser-deps clean
+
+help:
+	@echo "make run    install, migrate, seed the demo practice, serve on http://$(HOST):$(PORT)"
+	@echo "make test   make check, then the whole test suite (browser tests need $(CHROMIUM))"
+	@echo "make check  ruff, ruff format --check, makemigrations --check, mypy, check --deploy"
+	@echo "make lock   recompile requirements.lock from requirements.in with uv"
+	@echo "make clean  remove .venv and caches (keeps db.sqlite3 and .local-secrets.json)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the lock changes.
+$(VENV)/.installed: requirements.lock | $(PY)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+lock: | $(PY)
+	test -x $(BIN)/uv || $(BIN)/pip install --disable-pip-version-check -q uv
+	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11 --no-header
+
+run: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo
+	@echo "Open http://$(HOST):$(PORT)/ and sign in as therapist@demo.test (or any demo account above)."
+	@echo "Staff accounts ask for a 6-digit code: $(PY) manage.py demo_totp prints the current one."
+	@echo
+	$(BIN)/uvicorn ipt.asgi:application --host $(HOST) --port $(PORT)
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/mypy $(TYPED)
+	@echo "manage.py check --deploy under production settings (throwaway secrets)"
+	@IPT_ENV=production \
+	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  FIELD_ENCRYPTION_KEYS="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+	  ALLOWED_HOSTS=ipt.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+test: check browser-deps
+	$(BIN)/pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS)) $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (Playwright's own download is not needed).
+browser-deps:
+	@if [ -x $(CHROMIUM) ]; then \
+	  echo "Chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q chromium; \
+	else \
+	  echo "WARNING: $(CHROMIUM) is missing, so the browser tests cannot run." >&2; \
+	  echo "Install it as root: sudo apt-get install -y chromium" >&2; \
+	fi
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis staticfiles test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
