@@ -1,0 +1,94 @@
+"""The audit chain detects any row edited, inserted or deleted by raw SQL."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from ipt.audit.actions import record, verify_chain
+from ipt.audit.models import AuditEvent
+
+
+@pytest.fixture
+def chain(personas):
+    for number in range(5):
+        record(
+            actor=personas.therapist,
+            action="patient.read",
+            target=personas.care_team,
+            patient=personas.patient,
+            ip="127.0.0.1",
+            detail={"n": number},
+        )
+    return list(AuditEvent.objects.order_by("id"))
+
+
+def sql(statement: str, params=()) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def verify_command() -> str:
+    try:
+        call_command("verify_audit_chain")
+    except CommandError as error:
+        return str(error)
+    return "ok"
+
+
+def test_an_untouched_chain_verifies(chain, capsys):
+    assert verify_chain() is None
+    call_command("verify_audit_chain")
+    assert "intact" in capsys.readouterr().out
+
+
+def test_an_edited_row_is_named(chain):
+    sql("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["patient.write", chain[2].pk])
+    assert f"event {chain[2].pk}" in verify_command()
+
+
+def test_an_edited_and_rehashed_row_breaks_the_next_link(chain):
+    victim = AuditEvent.objects.get(pk=chain[2].pk)
+    victim.ip = "10.9.9.9"
+    sql(
+        "UPDATE audit_auditevent SET ip = %s, hash = %s WHERE id = %s",
+        ["10.9.9.9", victim.compute_hash(), victim.pk],
+    )
+    assert f"event {chain[3].pk}" in verify_command()
+
+
+def test_a_deleted_row_is_detected(chain):
+    sql("DELETE FROM audit_auditevent WHERE id = %s", [chain[1].pk])
+    assert f"event {chain[2].pk}" in verify_command()
+
+
+def test_deleting_the_newest_rows_is_detected(chain):
+    sql("DELETE FROM audit_auditevent WHERE id >= %s", [chain[3].pk])
+    assert "ends before its recorded head" in verify_command()
+
+
+def test_an_inserted_row_is_detected(chain):
+    forged = chain[-1]
+    sql(
+        "INSERT INTO audit_auditevent (at, actor_email, actor_role, action, object_type, object_id, detail,"
+        " prev_hash, hash) VALUES (%s, '', '', 'forged', '', '', '{}', %s, %s)",
+        [forged.at, forged.hash, "f" * 64],
+    )
+    assert "broken" in verify_command()
+
+
+def test_the_model_refuses_updates_and_deletes(chain):
+    with pytest.raises(RuntimeError):
+        chain[0].save()
+    with pytest.raises(RuntimeError):
+        chain[0].delete()
+
+
+def test_login_failures_and_successes_are_recorded_with_the_address(personas, client):
+    client.post(
+        "/login/",
+        {"username": "patient@example.test", "password": "wrong-password-xyz"},
+        REMOTE_ADDR="203.0.113.9",
+    )
+    failure = AuditEvent.objects.get(action="login.failure")
+    assert failure.ip == "203.0.113.9" and failure.detail == {"email": "patient@example.test"}
+    assert "wrong-password" not in str(failure.payload())
