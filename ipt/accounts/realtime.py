@@ -16,6 +16,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ipt.accounts import sessions
+from ipt.accounts.ws_auth import token_is_live
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -54,6 +55,7 @@ class SecureConsumer(AsyncWebsocketConsumer):
     rate_per_second: ClassVar[float] = 10.0
     burst: ClassVar[int] = 30
     max_dropped: ClassVar[int] = 50
+    closed = False
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -89,6 +91,8 @@ class SecureConsumer(AsyncWebsocketConsumer):
         self.groups_joined.append(group)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closed:
+            return
         if not self.bucket.take():
             self.dropped += 1
             if self.dropped > self.max_dropped:
@@ -109,7 +113,17 @@ class SecureConsumer(AsyncWebsocketConsumer):
             return None
 
     async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content))
+        if not self.closed:
+            await self.send(text_data=json.dumps(content))
+
+    async def close(self, code=None, reason=None):
+        # Close once. Frames already in flight, group events, the watchdog and a logout may all
+        # come after we close; a second message after websocket.close makes the server (uvicorn)
+        # raise, which kills the consumer before disconnect() can leave its groups.
+        if self.closed:
+            return
+        self.closed = True
+        await super().close(code=code, reason=reason)
 
     async def session_ended(self, event):
         await self.close(code=CLOSE_UNAUTHORISED)
@@ -138,9 +152,12 @@ class SecureConsumer(AsyncWebsocketConsumer):
         user = self.user
         if user is None or not user.is_authenticated or not user.is_active:
             return False
+        return await database_sync_to_async(self._still_signed_in)()
+
+    def _still_signed_in(self) -> bool:
         if self.scope.get("auth_kind") == "token":
-            return True
-        return await database_sync_to_async(self._session_is_live)()
+            return token_is_live(self.scope["token_hash"])
+        return self._session_is_live()
 
     def _session_is_live(self) -> bool:
         key = self._session_key()
@@ -155,10 +172,8 @@ class SecureConsumer(AsyncWebsocketConsumer):
         return not (self.user.is_staff_role and not store.get(DEVICE_ID_SESSION_KEY))
 
     async def _watch_session(self) -> None:
-        if self.scope.get("auth_kind") == "token":
-            return
         while True:
             await asyncio.sleep(SESSION_CHECK_INTERVAL)
-            if not await database_sync_to_async(self._session_is_live)():
+            if not await database_sync_to_async(self._still_signed_in)():
                 await self.close(code=CLOSE_UNAUTHORISED)
                 return

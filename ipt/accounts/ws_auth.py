@@ -7,6 +7,13 @@ from ipt.accounts.actions import token_digest
 from ipt.accounts.models import ApiToken
 
 
+def token_is_live(token_hash: str) -> bool:
+    """Checked again while a socket is open, so revoking a token closes its sockets."""
+    return ApiToken.objects.filter(
+        token_hash=token_hash, revoked_at__isnull=True, user__is_active=True
+    ).exists()
+
+
 @database_sync_to_async
 def _user_for_token(token: str):
     api_token = (
@@ -27,5 +34,8 @@ class BearerTokenMiddleware:
         headers = dict(scope.get("headers", []))
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         if authorization.lower().startswith("bearer "):
-            scope = dict(scope, user=await _user_for_token(authorization[7:].strip()), auth_kind="token")
+            token = authorization[7:].strip()
+            scope = dict(
+                scope, user=await _user_for_token(token), auth_kind="token", token_hash=token_digest(token)
+            )
         return await self.inner(scope, receive, send)

@@ -8,7 +8,9 @@ from ipt.conftest import PASSWORD
 
 
 def test_a_role_change_is_refused_while_the_therapist_has_patients(personas, client_for):
-    response = client_for("admin").post(f"/users/{personas.therapist.pk}/", {"role-role": "admin"}, follow=True)
+    response = client_for("admin").post(
+        f"/users/{personas.therapist.pk}/", {"role-role": "admin"}, follow=True
+    )
     assert "Move this therapist" in response.content.decode()
     personas.therapist.refresh_from_db()
     assert personas.therapist.role == Role.THERAPIST
@@ -51,6 +53,8 @@ def test_only_admins_manage_accounts(personas, client_for):
     for persona in ("therapist", "supervisor", "patient"):
         client = client_for(persona)
         assert client.get("/users/").status_code == 403
-        assert client.post(f"/users/{personas.other_therapist.pk}/", {"active-active": "0"}).status_code == 403
+        assert (
+            client.post(f"/users/{personas.other_therapist.pk}/", {"active-active": "0"}).status_code == 403
+        )
     personas.other_therapist.refresh_from_db()
     assert personas.other_therapist.is_active
