@@ -147,20 +147,23 @@ class _Mailbox:
     """What a real SMTP server on loopback received."""
 
     def __init__(self):
-        self.messages: list[email.message.Message] = []
+        self.messages: list[email.message.EmailMessage] = []
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, email.message.EmailMessage)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 Message accepted for delivery"
 
-    def to(self, address: str) -> list[email.message.Message]:
+    def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.messages if address in m["X-Envelope-To"]]
 
     @staticmethod
-    def body(message: email.message.Message) -> str:
-        return message.get_body(preferencelist=("plain",)).get_content()
+    def body(message: email.message.EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None, "the message has no plain-text part"
+        return part.get_content()
 
 
 def _free_port() -> int:

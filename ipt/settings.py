@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",  # serves Swagger UI from our own static files (the CSP allows no CDN)
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",

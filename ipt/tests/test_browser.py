@@ -153,3 +153,11 @@ def test_the_login_page_fits_a_phone_screen_without_horizontal_scrolling(new_con
     assert inner_width == 390
     assert scroll_width <= inner_width
     screenshot(page, "login-phone")
+
+
+def test_the_api_docs_render_from_local_files_under_the_csp(db, new_context):
+    page = new_context().new_page()
+    logged = watch_console(page)
+    page.goto("/api/v1/docs")
+    expect(page.get_by_text("/api/v1/me").first).to_be_visible()
+    assert csp_violations(logged) == []
