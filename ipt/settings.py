@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "csp",
     "ipt.audit",
     "ipt.accounts",
+    "ipt.care",
+    "ipt.visits",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 
 from ipt import views
 from ipt.accounts import views as accounts
@@ -65,5 +65,7 @@ urlpatterns = [
     path("users/<uuid:user_id>/", accounts.user_detail, name="user_detail"),
     path("audit/", audit.audit_search, name="audit_search"),
     path("api/v1/", api.urls),
+    path("", include("ipt.care.urls")),
+    path("", include("ipt.visits.urls")),
     *password_reset,
 ]
