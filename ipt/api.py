@@ -7,6 +7,8 @@ from ninja.errors import AuthenticationError
 
 from ipt.accounts.api import router as accounts_router
 from ipt.accounts.auth import api_auth
+from ipt.care.api import router as care_router
+from ipt.visits.api import router as visits_router
 
 api = NinjaAPI(
     title="IPT Online API",
@@ -38,3 +40,5 @@ def unauthenticated(request, exc):
 
 
 api.add_router("/", accounts_router)
+api.add_router("/", care_router)
+api.add_router("/", visits_router)
