@@ -17,7 +17,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 # Files mypy checks (the rest of the code is analysed only as far as these import it).
-TYPED := ipt/lib $(wildcard ipt/*/access.py) $(wildcard ipt/*/actions.py)
+TYPED := ipt/lib $(wildcard ipt/*/access.py) $(wildcard ipt/*/actions.py) $(wildcard ipt/*/actions)
 # pytest-xdist workers; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=

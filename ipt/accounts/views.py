@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -29,6 +29,10 @@ from ipt.accounts.forms import (
 from ipt.accounts.mfa import qr_code_svg
 from ipt.accounts.models import Role
 from ipt.audit.actions import record
+from ipt.care import access as care_access
+from ipt.care.checklist import session_position
+from ipt.care.models import TreatmentCourse
+from ipt.visits.models import EncounterStatus
 
 LOGIN_FAILED = "Email or password is incorrect, or the account is locked. Please try again."
 
@@ -193,7 +197,12 @@ def home(request):
 
 
 def _therapist_home(request):
-    caseload = list(access.care_teams_for(request.user))
+    # Each patient's courses (newest first) with the sessions held, in one query for the caseload.
+    held = Count("encounters", filter=Q(encounters__status=EncounterStatus.FINISHED))
+    courses = Prefetch(
+        "courses", queryset=TreatmentCourse.objects.annotate(sessions_held=held), to_attr="course_list"
+    )
+    caseload = list(access.care_teams_for(request.user).prefetch_related(courses))
     record(actor=request.user, action="caseload.read", request=request, detail={"count": len(caseload)})
     context = {"caseload": caseload, "invitations": access.open_invitations_for(request.user)}
     return render(request, "accounts/therapist_home.html", context)
@@ -208,11 +217,16 @@ def _supervisor_home(request):
 
 def _patient_home(request):
     team = access.get_own_care_team(request.user)
+    course, held = None, 0
     if team is not None:
         record(
             actor=request.user, action="patient.home.read", target=team, patient=request.user, request=request
         )
-    return render(request, "accounts/patient_home.html", {"team": team})
+        course = care_access.current_course_of_patient(request.user)
+        if course is not None:
+            held, _ = session_position(course)
+    context = {"team": team, "course": course, "held": held}
+    return render(request, "accounts/patient_home.html", context)
 
 
 @require_GET

@@ -43,7 +43,8 @@ def current_course_of_patient(user: User) -> TreatmentCourse | None:
         return None
     courses = list(courses_for(user))
     active = [course for course in courses if course.status in ACTIVE_STATUSES]
-    return (active or courses or [None])[0]
+    candidates = active or courses
+    return candidates[0] if candidates else None
 
 
 def is_course_therapist(user: User, course: TreatmentCourse) -> bool:

@@ -36,3 +36,20 @@ def test_a_demo_therapist_signs_in_with_the_published_password_and_code(db):
     code = TOTP(bytes.fromhex(DEMO_TOTP_KEY_HEX)).token()
     assert client.post("/mfa/verify/", {"otp_token": f"{code:06d}"}).status_code == 302
     assert "Pat Rivera" in client.get("/").content.decode()
+
+
+def test_the_demo_courses_show_the_product_at_work(db):
+    from ipt.care.checklist import initial_phase, middle_phase
+    from ipt.care.models import TreatmentCourse
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    middle = TreatmentCourse.objects.get(care_team__patient__email="patient@demo.test")
+    initial = TreatmentCourse.objects.get(care_team__patient__email="patient2@demo.test")
+    assert (middle.status, initial.status) == ("middle", "initial")
+    assert all(item.done for item in initial_phase(middle)) and all(item.done for item in middle_phase(middle))
+    dispute = middle.problem_areas.get(rank="primary")
+    assert dispute.kind == "role_dispute" and dispute.stages.last().stage == "renegotiation"
+    assert middle.encounters.filter(note__status="signed").count() == 5
+    assert middle.homework.filter(status="open").exists()
+    assert TreatmentCourse.objects.count() == 2

@@ -2,6 +2,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 
 from ipt.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
+from ipt.care.demo import seed_courses
 
 
 class Command(BaseCommand):
@@ -9,6 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         users = seed_demo(make_password(DEMO_PASSWORD))
+        seed_courses(users)
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, user in users.items():
             self.stdout.write(f"  {user.role:<11} {email}")
