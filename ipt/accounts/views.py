@@ -32,6 +32,7 @@ from ipt.audit.actions import record
 from ipt.care import access as care_access
 from ipt.care.checklist import session_position
 from ipt.care.models import TreatmentCourse
+from ipt.visits import access as visits_access
 from ipt.visits.models import EncounterStatus
 
 LOGIN_FAILED = "Email or password is incorrect, or the account is locked. Please try again."
@@ -217,7 +218,7 @@ def _supervisor_home(request):
 
 def _patient_home(request):
     team = access.get_own_care_team(request.user)
-    course, held = None, 0
+    course, held, todos = None, 0, []
     if team is not None:
         record(
             actor=request.user, action="patient.home.read", target=team, patient=request.user, request=request
@@ -225,7 +226,8 @@ def _patient_home(request):
         course = care_access.current_course_of_patient(request.user)
         if course is not None:
             held, _ = session_position(course)
-    context = {"team": team, "course": course, "held": held}
+            todos = visits_access.open_todos_for_patient(request.user, course)
+    context = {"team": team, "course": course, "held": held, "todos": todos}
     return render(request, "accounts/patient_home.html", context)
 
 

@@ -53,3 +53,15 @@ def test_the_layout_works_on_a_phone_and_has_no_inline_script(client_for):
     assert 'name="viewport"' in page
     assert "<script>" not in page and "onclick=" not in page
     assert 'href="#main"' in page  # skip link for keyboard users
+
+
+def test_a_patient_sees_their_open_work_at_home_on_their_home_page(personas, client_for):
+    from ipt.care.models import HomeworkTask, TreatmentCourse
+
+    course = TreatmentCourse.objects.create(care_team=personas.care_team, status="middle")
+    HomeworkTask.objects.create(course=course, description="Ask Sam for twenty minutes to talk")
+    HomeworkTask.objects.create(course=course, description="Already tried this one", status="tried")
+    page = client_for("patient").get("/").content.decode()
+    assert "Ask Sam for twenty minutes to talk" in page and "How did it go?" in page
+    assert "Already tried this one" not in page
+    assert "Ask Sam" not in client_for("other_patient").get("/").content.decode()
