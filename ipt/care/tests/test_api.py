@@ -10,7 +10,9 @@ from ipt.visits.models import Encounter, NoteStatus, SessionNote
 
 @pytest.fixture
 def course(personas):
-    course = TreatmentCourse.objects.create(care_team=personas.care_team, status="middle", planned_sessions=14)
+    course = TreatmentCourse.objects.create(
+        care_team=personas.care_team, status="middle", planned_sessions=14
+    )
     sam = InventoryPerson.objects.create(course=course, name="Sam", relation="partner", closeness_ring=1)
     TimelineEvent.objects.create(
         course=course,
@@ -22,7 +24,9 @@ def course(personas):
         created_by=personas.therapist,
     )
     for number, status in ((1, NoteStatus.SIGNED), (2, NoteStatus.DRAFT)):
-        encounter = Encounter.objects.create(course=course, number=number, phase="middle", created_by=personas.therapist)
+        encounter = Encounter.objects.create(
+            course=course, number=number, phase="middle", created_by=personas.therapist
+        )
         SessionNote.objects.create(
             encounter=encounter,
             status=status,
@@ -36,7 +40,11 @@ def course(personas):
 def test_a_therapist_lists_and_reads_their_course_with_its_checklist(course, client_for):
     client = client_for("therapist")
     [summary] = client.get("/api/v1/courses").json()
-    assert summary["id"] == str(course.pk) and summary["sessions_held"] == 2 and summary["planned_sessions"] == 14
+    assert (
+        summary["id"] == str(course.pk)
+        and summary["sessions_held"] == 2
+        and summary["planned_sessions"] == 14
+    )
     detail = client.get(f"/api/v1/courses/{course.pk}").json()
     phases = {phase["phase"]: phase["items"] for phase in detail["checklist"]}
     assert {"label": "Interpersonal inventory taken", "done": True} in phases["initial"]
@@ -45,7 +53,9 @@ def test_a_therapist_lists_and_reads_their_course_with_its_checklist(course, cli
 
 def test_the_patient_reads_their_inventory_and_timeline(course, client_for):
     client = client_for("patient")
-    assert [person["name"] for person in client.get(f"/api/v1/courses/{course.pk}/inventory").json()] == ["Sam"]
+    assert [person["name"] for person in client.get(f"/api/v1/courses/{course.pk}/inventory").json()] == [
+        "Sam"
+    ]
     [event] = client.get(f"/api/v1/courses/{course.pk}/timeline").json()
     assert event["description"] == "Argument about moving" and event["mood"] == 3
 
