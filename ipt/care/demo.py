@@ -97,6 +97,7 @@ def _middle_phase_course(patient: User) -> None:
         medication="Sertraline 50 mg",
         prescriber_contact="Dr Ana Costa, GP, 020 7946 0000",
         created_at=start,
+        status_changed_at=timezone.now() - timedelta(weeks=2),
     )
     for old, new, weeks in (("intake", "initial", 5), ("initial", "middle", 2)):
         StatusChange.objects.create(
