@@ -2,17 +2,32 @@
 
 Nothing here lists endpoints. Pages come from the URL resolver, API operations from the OpenAPI
 schema and websockets from ``ipt.routing``, so a view is probed the day it is added. Path
-parameters are filled with the ids of the personas' world (every UUID primary key in it, which
-includes every user and care team, plus a random UUID; junk for string parameters), and each
-target is read and written: GET, GET with hostile query parameters, POST with junk form data, and
-for the API every method the schema lists plus POST, with junk JSON.
+parameters are filled by name: ``<x>_id`` gets the ids of the model it names (``course_id``: every
+course, ``encounter_id``: every encounter ...; see ``ID_PARAMETER_MODELS``) plus a random UUID, so
+a URL is tried with each team's rows in every combination, mismatched ones included (one team's
+course with the other team's encounter); unknown names get every UUID primary key in the world,
+string parameters get junk. Each target is read and written: GET, GET with hostile query
+parameters, POST with junk form data, and for the API every method the schema lists plus POST,
+with junk JSON.
 
-Judged on the body, not the status: each care team's referral reason is a secret marker, and a
-response (page, JSON or websocket frame) that carries a marker its persona may not see fails,
-whatever its status. No response may be a 500. A persona that is not allowed somewhere (anonymous
-or a password-only staff session on a page that needs sign-in, a role the view does not declare,
-or a URL naming a care team the persona may not see) also sends a plausible payload that would
-pass validation, and the database must not change.
+Judged on the body, not the status: each care team has a treatment course with a row in every
+course model, and their encrypted text holds secret markers of three classes (``MAY_SEE``):
+SHARED (what the patient, their therapist and the therapist's supervisor see), STAFF (therapist
+and supervisor, never the patient) and PRIVATE (psychotherapy notes: the course's therapist only,
+and never through the API). A response (page, JSON or websocket frame) that carries a marker its
+persona may not see fails, whatever its status. No response may be a 500. Positive controls make
+sure the probe reaches the records at all: the therapist must meet every marker of their
+patient's course somewhere, the patient every SHARED marker of their own.
+
+A persona that may not write somewhere (anonymous or a password-only staff session on a page that
+needs sign-in, a role the view does not declare, a URL naming a record of a care team the persona
+is not on, a supervisor or patient on a staff page of a course, staff on a patient's ``my/`` page)
+also sends a plausible payload that would pass validation (one per form its pages show, with the
+form's hidden inputs and named button, so views that dispatch on an ``intent`` are reached), and
+the database must not change. Junk alone must never change it, for anyone: a view must reject a
+payload with no known field. The targets of one URL pattern are sent inside a savepoint and the
+database compared once; only when it changed are they replayed one by one to name the writer.
+``test_the_probe_fails_on_a_leak_a_write_and_a_server_error`` shows the probe can fail.
 """
 
 import functools
@@ -23,7 +38,8 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -35,41 +51,101 @@ from channels.testing import WebsocketCommunicator
 from django import forms
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.http import Http404, HttpResponse
 from django.test import Client
-from django.urls import URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver, include
+from django.urls import path as url
 from django.utils import timezone
 from django.utils.regex_helper import normalize
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt import routing
 from ipt.accounts import access, actions, sessions
-from ipt.accounts.models import Role, User
+from ipt.accounts.models import CareTeam, Role, User
 from ipt.api import api
 from ipt.asgi import application
+from ipt.care import access as care_access
+from ipt.care.models import (
+    ClosenessSnapshot,
+    ContactFrequency,
+    CourseStatus,
+    DisputeStage,
+    DisputeStageChange,
+    ExpectationsMet,
+    Formulation,
+    HomeworkTask,
+    InventoryChange,
+    InventoryPerson,
+    LifeEventType,
+    ProblemArea,
+    ProblemAreaKind,
+    ProblemAreaRank,
+    Relation,
+    StatusChange,
+    TerminationReview,
+    TimelineEvent,
+    TreatmentContract,
+    TreatmentCourse,
+)
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
+from ipt.visits.models import Addendum, Encounter, NoteStatus, RiskLevel, SessionNote, Technique
 
 # A staff member who typed the password but not yet the TOTP code: sees nothing clinical.
 WITHOUT_MFA = "therapist_without_mfa"
 PROBED_PERSONAS = [*PERSONA_NAMES, WITHOUT_MFA]
 
-# Whose referral reason (by the patient persona who owns the care team) each persona may read.
 # Written out, not derived from access.py: this is the policy that access.py is checked against.
-MAY_SEE_REFERRAL_OF: dict[str, set[str]] = {
-    "therapist": {"patient"},
-    "supervisor": {"patient"},
-    "other_therapist": {"other_patient"},
-    "patient": {"patient"},  # at most their own
-    "other_patient": {"other_patient"},
-    "admin": set(),
-    "anonymous": set(),
-    WITHOUT_MFA: set(),
+# The owners are the patient personas; each has a care team, a treatment course and its records.
+OWNERS = ("patient", "other_patient")
+# Who is on each care team: they may name its records in a URL (anyone else gets a 404).
+TEAM_MEMBERS: dict[str, set[str]] = {
+    "patient": {"patient", "therapist", "supervisor"},
+    "other_patient": {"other_patient", "other_therapist"},
 }
-# Positive control: the probe must actually reach these records, or it proves nothing.
-MUST_SEE_REFERRAL_OF = {
-    "therapist": {"patient"},
-    "supervisor": {"patient"},
-    "other_therapist": {"other_patient"},
+# Who writes the team's clinical records on the staff pages (the patient writes on ``my/`` pages).
+TEAM_THERAPIST = {"patient": "therapist", "other_patient": "other_therapist"}
+
+SHARED, STAFF, PRIVATE = "SHARED", "STAFF", "PRIVATE"
+# Marker class -> owner -> the personas who may see that owner's markers of that class.
+MAY_SEE: dict[str, dict[str, set[str]]] = {
+    SHARED: {
+        "patient": {"patient", "therapist", "supervisor"},
+        "other_patient": {"other_patient", "other_therapist"},
+    },
+    STAFF: {"patient": {"therapist", "supervisor"}, "other_patient": {"other_therapist"}},
+    PRIVATE: {"patient": {"therapist"}, "other_patient": {"other_therapist"}},
+}
+NEVER_IN_THE_API = {PRIVATE}  # psychotherapy notes are never exported, not even to the therapist
+
+# Positive controls: the probe must actually reach these records, or it proves nothing.
+# Pages: every marker of these classes (that a page is expected to show) of the persona's team.
+MUST_SEE_ON_PAGES: dict[str, set[str]] = {
+    "therapist": {SHARED, STAFF, PRIVATE},
+    "other_therapist": {SHARED, STAFF, PRIVATE},
+    "supervisor": {SHARED, STAFF},  # reads the course without writing it
+    "patient": {SHARED},
+    "other_patient": {SHARED},
+}
+# The API (it carries fewer records): at least one marker of each class.
+MUST_SEE_SOME_IN_THE_API: dict[str, set[str]] = {
+    "therapist": {SHARED, STAFF},
+    "supervisor": {SHARED, STAFF},
+    "other_therapist": {SHARED, STAFF},
+    "patient": {SHARED},
+    "other_patient": {SHARED},
+}
+
+# Path parameters named after a model get that model's ids (and a random UUID).
+ID_PARAMETER_MODELS: dict[str, type[models.Model]] = {
+    "care_team_id": CareTeam,
+    "course_id": TreatmentCourse,
+    "user_id": User,
+    "person_id": InventoryPerson,
+    "area_id": ProblemArea,
+    "encounter_id": Encounter,
+    "task_id": HomeworkTask,
+    "contract_id": TreatmentContract,
 }
 
 JUNK = "probe-junk-'<x>\""  # for parameters that take any text
@@ -80,6 +156,15 @@ PROBE_TEXT = "Probe intruder wrote this 9431"  # also a valid password
 FORM = "application/x-www-form-urlencoded"
 JUNK_FORM = {"probe": JUNK, "email": JUNK, "role": JUNK, "role-role": JUNK, "otp_token": JUNK, "id": JUNK}
 JUNK_JSON = {"probe": JUNK, "id": JUNK, "role": "admin", "is_active": "maybe", "referral_reason": 7}
+# Values that pass the forms' own checks, where the field type says too little.
+PLAUSIBLE_BY_NAME = {
+    "icd10_codes": "F32.1",
+    "planned_sessions": "16",  # within the range of every course format
+    "sessions_planned": "16",
+    "to_status": CourseStatus.TERMINATION.value,  # the courses are in the middle phase
+}
+# A GET answered with one of these is not tried again with a hostile query (nothing was read).
+REFUSED = {302, 401, 403, 404, 405}
 # A URL with several id parameters gets at most this many combinations (a seeded sample).
 MAX_COMBINATIONS = 100
 WS_GOOD_ORIGIN = b"http://testserver"
@@ -93,11 +178,233 @@ SNAPSHOT_IGNORED_FIELDS = {"accounts.user.last_login", "accounts.apitoken.last_u
 # The personas' world ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Marker:
+    """A secret in one encrypted field of one team's records."""
+
+    owner: str  # the patient persona whose record it is
+    kind: str  # SHARED, STAFF or PRIVATE
+    where: str  # which field holds it, for the report
+    text: str
+    on_pages: bool = True  # a page is expected to show it to those who may see it (positive control)
+
+    @property
+    def needles(self) -> tuple[str, ...]:
+        """The whole marker, its tag and its words (when it has any), each a leak."""
+        tag, _, words = self.text.partition(" ")
+        return tuple(dict.fromkeys(needle for needle in (self.text, tag, words) if needle))
+
+    def __str__(self) -> str:
+        return f"{self.kind} marker of {self.owner} ({self.where})"
+
+
+class Markers:
+    """Every marker of the world, and a fast case-insensitive search for them in a response."""
+
+    def __init__(self, markers: list[Marker]):
+        self.all = markers
+        self._by_needle: dict[str, Marker] = {}
+        for marker in markers:
+            for needle in marker.needles:
+                assert needle.lower() not in self._by_needle, f"needle {needle!r} is not unique"
+                self._by_needle[needle.lower()] = marker
+        for needle, marker in self._by_needle.items():
+            others = [m for m in markers if m is not marker and needle in m.text.lower()]
+            assert not others, f"needle {needle!r} of {marker} also occurs in {others}"
+        alternatives = sorted(self._by_needle, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(needle) for needle in alternatives))
+
+    def found_in(self, text: str) -> set[Marker]:
+        return {self._by_needle[match] for match in self._pattern.findall(text.lower())}
+
+
+def _marker_text(owner: str, kind: str, where: str) -> str:
+    return f"{kind}-{owner}-{where}"
+
+
+def _build_course(personas: Personas, owner: str) -> tuple[list[Marker], dict[str, str]]:
+    """A middle-phase course with a row in every course model; free text carries markers.
+
+    Returns its markers and labels (id -> what it is, for the report) of the rows it made.
+    """
+    team = personas.care_team if owner == "patient" else personas.other_care_team
+    therapist, patient = team.therapist, team.patient
+    markers: list[Marker] = []
+    labels: dict[str, str] = {}
+
+    def secret(kind: str, where: str, on_pages: bool = True) -> str:
+        marker = Marker(owner, kind, where, _marker_text(owner, kind, where), on_pages)
+        markers.append(marker)
+        return marker.text
+
+    def neutral(where: str) -> str:
+        return f"Neutral probe text ({where})."
+
+    def label(row: models.Model, what: str) -> None:
+        labels[str(row.pk)] = f"{what}:{owner}"
+
+    now = timezone.now()
+    course = TreatmentCourse.objects.create(
+        care_team=team,
+        status=CourseStatus.MIDDLE,
+        planned_sessions=16,
+        target_conditions=["depression"],
+        icd10_codes="F32.1",
+        medication=secret(STAFF, "course-medication"),
+        prescriber_contact=neutral("prescriber"),
+        created_at=now - timedelta(days=30),
+    )
+    label(course, "course")
+    StatusChange.objects.create(
+        course=course,
+        from_status=CourseStatus.INITIAL,
+        to_status=CourseStatus.MIDDLE,
+        changed_by=therapist,
+        reason=neutral("status change"),
+    )
+    person = InventoryPerson.objects.create(
+        course=course,
+        name=secret(SHARED, "person-name"),
+        relation=Relation.PARTNER,
+        contact_frequency=ContactFrequency.DAILY,
+        satisfying=secret(SHARED, "person-satisfying"),
+        unsatisfying=secret(SHARED, "person-unsatisfying"),
+        expectations=secret(SHARED, "person-expectations"),
+        expectations_met=ExpectationsMet.PARTLY,
+        changes_wanted=secret(SHARED, "person-changes-wanted"),
+        closeness_ring=1,
+    )
+    label(person, "person")
+    InventoryChange.objects.create(
+        person=person,
+        changed_by=patient,
+        kind="add",
+        fields=["name"],
+        after=json.dumps({"name": person.name}),
+    )
+    ClosenessSnapshot.objects.create(
+        course=course,
+        moment=ClosenessSnapshot.Moment.START,
+        taken_by=therapist,
+        # Not every page draws the start snapshot on its own: no positive control for it.
+        people=json.dumps(
+            [{"name": secret(SHARED, "snapshot-name", on_pages=False), "relation": "partner", "ring": 1}]
+        ),
+    )
+    event = TimelineEvent.objects.create(
+        course=course,
+        occurred_on=date(2024, 3, 1),
+        event_type=LifeEventType.CONFLICT,
+        person=person,
+        description=secret(SHARED, "timeline-description"),
+        mood=4,
+        symptom_change=neutral("symptom change"),
+        created_by=patient,
+    )
+    label(event, "timeline_event")
+    area = ProblemArea.objects.create(
+        course=course,
+        kind=ProblemAreaKind.ROLE_DISPUTE,
+        rank=ProblemAreaRank.PRIMARY,
+        person=person,
+        goals=neutral("goals"),
+        strategies=neutral("strategies"),
+    )
+    label(area, "problem_area")
+    DisputeStageChange.objects.create(
+        problem_area=area, stage=DisputeStage.RENEGOTIATION, noted_by=therapist, note=neutral("stage")
+    )
+    formulation = Formulation.objects.create(
+        course=course,
+        version=1,
+        clinical_text=secret(STAFF, "formulation-clinical"),
+        plain_text=secret(SHARED, "formulation-plain"),
+        written_by=therapist,
+        shared_at=now,
+    )
+    label(formulation, "formulation")
+    draft_formulation = Formulation.objects.create(  # a revision, not shared yet: the staff's only
+        course=course,
+        version=2,
+        clinical_text=secret(STAFF, "draft-formulation-clinical"),
+        plain_text=secret(STAFF, "unshared-formulation-plain"),
+        written_by=therapist,
+    )
+    label(draft_formulation, "formulation-unshared")
+    contract = TreatmentContract.objects.create(
+        course=course,
+        version=1,
+        sessions_planned=16,
+        schedule=neutral("schedule"),
+        goals=neutral("contract goals"),
+        missed_session_policy=neutral("missed sessions"),
+        drafted_by=therapist,
+        therapist_signed_name=f"{therapist.first_name} {therapist.last_name}",
+        therapist_signed_at=now,  # the patient has yet to sign: a junk post must not sign for them
+    )
+    label(contract, "contract")
+    notes = {}
+    for number, status in ((1, NoteStatus.SIGNED), (2, NoteStatus.DRAFT)):
+        state = status.value
+        encounter = Encounter.objects.create(
+            course=course,
+            number=number,
+            phase=CourseStatus.MIDDLE,
+            starts_at=now - timedelta(days=14 - 7 * number),
+            created_by=therapist,
+        )
+        label(encounter, f"encounter-{state}")
+        signed = status == NoteStatus.SIGNED
+        note = SessionNote.objects.create(
+            encounter=encounter,
+            status=status,
+            mood_since_last=neutral("mood"),
+            mood_rating=5,
+            interpersonal_events=neutral("events"),
+            problem_area_focus=area,
+            techniques=[Technique.CLARIFICATION],
+            problem_area_work=secret(STAFF, f"{state}-note-work"),
+            homework_review=neutral("homework review"),
+            work_at_home=neutral("work at home"),
+            risk_level=RiskLevel.NONE,
+            risk_review=secret(STAFF, f"{state}-note-risk"),
+            plan=secret(STAFF, f"{state}-note-plan"),
+            # A draft's summary is not the patient's yet.
+            shared_summary=secret(SHARED if signed else STAFF, f"{state}-note-summary"),
+            private_notes=secret(PRIVATE, f"{state}-note-private"),
+            signed_at=now if signed else None,
+            signed_by=therapist if signed else None,
+        )
+        note.people.add(person)
+        label(note, f"note-{state}")
+        notes[status] = note
+    Addendum.objects.create(note=notes[NoteStatus.SIGNED], text=neutral("addendum"), written_by=therapist)
+    task = HomeworkTask.objects.create(
+        course=course, agreed_in=notes[NoteStatus.SIGNED], description=secret(SHARED, "homework-description")
+    )
+    label(task, "homework")
+    TerminationReview.objects.create(
+        course=course,
+        gains=secret(STAFF, "unshared-termination-gains"),  # not shared yet: staff only
+        warning_signs=neutral("warning signs"),
+        plan=neutral("relapse plan"),
+        shared_at=None,
+    )
+    return markers, labels
+
+
+def _referral_marker(team: CareTeam, owner: str) -> Marker:
+    return Marker(owner, STAFF, "referral-reason", team.referral_reason)
+
+
 @dataclass
 class World:
     personas: Personas
     random_id: str
     uuid_pool: list[str]
+    ids_by_model: dict[type[models.Model], list[str]]
+    owner_of: dict[str, str]  # id of a team's record (the team, its course and their rows) -> owner
+    markers: Markers
     tokens: dict[str, str]
     labels: dict[str, str]
     plausible_form: dict[str, str]
@@ -109,43 +416,48 @@ class World:
         return self.user(persona) is not None and persona != WITHOUT_MFA
 
     @functools.cached_property
-    def referrals(self) -> dict[str, str]:
-        """Owner persona -> the secret referral reason of their care team."""
-        teams = {"patient": self.personas.care_team, "other_patient": self.personas.other_care_team}
-        return {owner: team.referral_reason for owner, team in teams.items()}
+    def form_extras(self) -> dict[str, list[dict[str, str]]]:
+        return form_extras(self)
 
-    @functools.cached_property
-    def team_owner(self) -> dict[str, str]:
-        return {
-            str(self.personas.care_team.pk): "patient",
-            str(self.personas.other_care_team.pk): "other_patient",
-        }
+    def ids_for(self, name: str) -> list[str]:
+        """The values to try for a UUID path parameter: the ids of the model it names, or all."""
+        model = ID_PARAMETER_MODELS.get(name)
+        if model is None:
+            return self.uuid_pool
+        return [*self.ids_by_model.get(model, []), self.random_id]
 
-    def forbidden_owners(self, persona: str) -> set[str]:
-        return set(self.referrals) - MAY_SEE_REFERRAL_OF[persona]
+    def teams_of(self, persona: str) -> set[str]:
+        return {owner for owner in OWNERS if persona in TEAM_MEMBERS[owner]}
 
-    def forbidden_team_ids(self, persona: str) -> set[str]:
-        forbidden = self.forbidden_owners(persona)
-        return {team_id for team_id, owner in self.team_owner.items() if owner in forbidden}
+    def forbidden_ids(self, persona: str) -> set[str]:
+        """Ids of every record of the care teams this persona is not on."""
+        mine = self.teams_of(persona)
+        return {pk for pk, owner in self.owner_of.items() if owner not in mine}
 
-    def markers_in(self, text: str) -> set[str]:
-        return {owner for owner, reason in self.referrals.items() if any(n in text for n in _needles(reason))}
+    def forbidden_team_ids(self, persona: str) -> list[str]:
+        return sorted(
+            pk for pk in self.forbidden_ids(persona) if self.labels.get(pk, "").startswith("care_team:")
+        )
+
+    def forbidden_course_ids(self, persona: str) -> list[str]:
+        return sorted(
+            pk for pk in self.forbidden_ids(persona) if self.labels.get(pk, "").startswith("course:")
+        )
+
+    def may_see(self, persona: str, marker: Marker, in_api: bool) -> bool:
+        if in_api and marker.kind in NEVER_IN_THE_API:
+            return False
+        return persona in MAY_SEE[marker.kind][marker.owner]
 
     def label(self, values: dict[str, str]) -> str:
         return ", ".join(f"{name}={self.labels.get(value, value)}" for name, value in values.items())
 
 
-def _needles(reason: str) -> tuple[str, ...]:
-    """The whole marker, its tag (SECRET-REFERRAL-<owner>) and its clinical words, each a leak."""
-    tag, _, words = reason.partition(" ")
-    return tuple(needle for needle in (reason, tag, words) if needle)
-
-
-def _uuid_primary_keys() -> Iterator[tuple[str, str]]:
+def _uuid_primary_keys() -> Iterator[tuple[type[models.Model], str]]:
     for model in apps.get_models():
         if isinstance(model._meta.pk, models.UUIDField):
             for pk in model._base_manager.values_list("pk", flat=True):
-                yield str(pk), model._meta.model_name
+                yield model, str(pk)
 
 
 @pytest.fixture
@@ -163,20 +475,36 @@ def world(personas) -> World:
     for name in PERSONA_NAMES:
         user = personas.get(name)
         tokens[name] = actions.create_api_token(actor=None, user=user)[1] if user else "ipt_probe-junk-token"
-    primary_keys = dict(_uuid_primary_keys())
-    labels = {pk: f"{kind}:{pk}" for pk, kind in primary_keys.items()}
+    teams = {"patient": personas.care_team, "other_patient": personas.other_care_team}
+    markers, labels, owner_of = [], {}, {}
+    for owner, team in teams.items():
+        markers.append(_referral_marker(team, owner))
+        course_markers, course_labels = _build_course(personas, owner)
+        markers += course_markers
+        labels |= course_labels | {str(team.pk): f"care_team:{owner}"}
+        owner_of |= dict.fromkeys(course_labels, owner) | {str(team.pk): owner}
+    ids_by_model: dict[type[models.Model], list[str]] = {}
+    for model, pk in _uuid_primary_keys():
+        ids_by_model.setdefault(model, []).append(pk)
+        labels.setdefault(pk, f"{model._meta.model_name}:{pk}")
+    for model in ids_by_model:  # any other row of a course belongs to the course's team
+        if any(model_field.name == "course" for model_field in model._meta.concrete_fields):
+            for pk, course_id in model._base_manager.values_list("pk", "course_id"):
+                if str(course_id) in owner_of:
+                    owner_of.setdefault(str(pk), owner_of[str(course_id)])
     for name in PERSONA_NAMES:
         user = personas.get(name)
         if user is not None:
             labels[str(user.pk)] = f"user:{name}"
-    labels[str(personas.care_team.pk)] = "care_team:patient"
-    labels[str(personas.other_care_team.pk)] = "care_team:other_patient"
     random_id = str(uuid.uuid4())
     labels[random_id] = "random-uuid"
     return World(
         personas=personas,
         random_id=random_id,
-        uuid_pool=[*sorted(primary_keys), random_id],
+        uuid_pool=[*sorted(pk for pks in ids_by_model.values() for pk in pks), random_id],
+        ids_by_model={model: sorted(pks) for model, pks in ids_by_model.items()},
+        owner_of=owner_of,
+        markers=Markers(markers),
         tokens=tokens,
         labels=labels,
         plausible_form=_plausible_form(),
@@ -201,7 +529,8 @@ def _project_form_classes() -> Iterator[type[forms.BaseForm]]:
 
 def _plausible_value(form_field: forms.Field) -> str:
     if isinstance(form_field, forms.ModelChoiceField):
-        first = form_field.queryset.first()
+        # Forms narrow an empty class-level queryset to the course's rows: take any row then.
+        first = form_field.queryset.first() or form_field.queryset.model._base_manager.first()
         return str(first.pk) if first is not None else ""
     if isinstance(form_field, forms.ChoiceField):
         values = [str(value) for value, _ in form_field.choices if value not in ("", None)]
@@ -231,10 +560,64 @@ def _plausible_form() -> dict[str, str]:
     for form_class in sorted(_project_form_classes(), key=lambda cls: cls.__qualname__):
         prefix = form_class.__name__.removesuffix("Form").lower()
         for name, form_field in form_class.base_fields.items():
-            value = _plausible_value(form_field)
+            value = PLAUSIBLE_BY_NAME.get(name) or _plausible_value(form_field)
             payload.setdefault(name, value)
             payload.setdefault(f"{prefix}-{name}", value)
     return payload
+
+
+class _PostForms(HTMLParser):
+    """What each POST form of a page sends besides its fields: hidden inputs and the named button
+    pressed (``<input type="hidden" name="intent" value="edit">``, ``<button name="intent"
+    value="share">``). One dict per form and button."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: set[tuple[tuple[str, str], ...]] = set()
+        self._hidden: dict[str, str] | None = None  # inside a POST form
+        self._buttons: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        kind, name = attributes.get("type", ""), attributes.get("name", "")
+        if tag == "form":
+            posts = attributes.get("method", "get").lower() == "post"
+            self._hidden, self._buttons = ({} if posts else None), []
+        elif self._hidden is None or not name or name == "csrfmiddlewaretoken":
+            return
+        elif tag == "input" and kind == "hidden":
+            self._hidden[name] = attributes.get("value", "")
+        elif (tag == "button" and kind in ("", "submit")) or (tag == "input" and kind == "submit"):
+            self._buttons.append((name, attributes.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._hidden is not None:
+            for button in self._buttons or [None]:
+                extra = self._hidden | (dict([button]) if button else {})
+                self.found.add(tuple(sorted(extra.items())))
+            self._hidden = None
+
+
+def form_extras(world: World) -> dict[str, list[dict[str, str]]]:
+    """URL pattern -> what its pages' POST forms send besides their fields (see ``_PostForms``).
+
+    Views that do several things tell them apart by a hidden ``intent`` or the button pressed; a
+    plausible payload without it would be refused for that reason alone, so a forbidden persona
+    sends one per form. Read from the pages of the patient's records: the patient's own pages as
+    the patient, the others as their therapist (hidden values such as ids and versions are this
+    world's, so this is done once per world).
+    """
+    found: dict[str, set[tuple[tuple[str, str], ...]]] = {}
+    clients = {persona: Probe(world, persona).client for persona in ("therapist", "patient")}
+    for target in page_targets(world):
+        values = set(target.values.values())
+        if values and not all(world.owner_of.get(value) == "patient" for value in values):
+            continue
+        client = clients["patient" if _is_patients_own_page(target.path) else "therapist"]
+        parser = _PostForms()
+        parser.feed(client.get(target.path).content.decode("utf-8", errors="replace"))
+        found.setdefault(target.group, set()).update(parser.found)
+    return {group: [dict(extra) for extra in sorted(extras)] for group, extras in found.items()}
 
 
 def _plausible_json(schema: dict | None, components: dict, depth: int = 0) -> Any:
@@ -271,7 +654,7 @@ def _plausible_json(schema: dict | None, components: dict, depth: int = 0) -> An
 
 
 def _snapshot_models() -> Iterator[tuple[type[models.Model], list[models.Field]]]:
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):  # many-to-many tables too
         label = model._meta.label_lower
         if model._meta.app_config.name.startswith("ipt.") and label not in SNAPSHOT_IGNORED_MODELS:
             fields = [
@@ -283,7 +666,8 @@ def _snapshot_models() -> Iterator[tuple[type[models.Model], list[models.Field]]
 
 def snapshot() -> dict[str, list[tuple]]:
     """Every row of every project table (audit aside) and the MFA devices: users with their role,
-    active flag and password hash, care teams, invitations, API tokens, and whatever apps add."""
+    active flag and password hash, care teams, invitations, API tokens, courses and their records,
+    session notes, and whatever apps add."""
     state = {}
     for model, fields in _snapshot_models():
         rows = model._base_manager.order_by("pk")
@@ -303,27 +687,30 @@ class Target:
     path: str  # ready for the test client (percent-encoded)
     values: dict[str, str] = field(default_factory=dict)  # each path parameter as filled in
     view: Any = None
+    group: str = ""  # the URL pattern it fills in (targets of one pattern are probed together)
 
 
-def _value_classes(world: World) -> list[list[str]]:
-    """What to try, most specific first: text params get junk, UUID params every id."""
-    return [[JUNK], [PLAIN_JUNK], world.uuid_pool, INT_VALUES]
+def _value_classes(world: World, name: str) -> list[list[str]]:
+    """What to try, most specific first: text params get junk, UUID params the ids they name."""
+    return [[JUNK], [PLAIN_JUNK], world.ids_for(name), INT_VALUES]
 
 
 def _fill(template: str, names: list[str], matches: Callable[[str], bool], world: World) -> list[dict]:
     """Every way (up to MAX_COMBINATIONS) to fill the template's parameters so the pattern matches."""
     if not names:
         return [{}]
-    for classes in itertools.product(_value_classes(world), repeat=len(names)):
+    for classes in itertools.product(*(_value_classes(world, name) for name in names)):
         if matches(template % {name: values[0] for name, values in zip(names, classes, strict=True)}):
             break
     else:
         raise AssertionError(f"The probe cannot fill the parameters of {template!r}; teach it how.")
-    return _combinations(names, classes)
+    return _combinations(names, classes, world.random_id)
 
 
-def _combinations(names: list[str], candidates: Iterable[list[str]]) -> list[dict]:
-    combinations = list(itertools.product(*candidates))
+def _combinations(names: list[str], candidates: Iterable[list[str]], missing: str) -> list[dict]:
+    """Every combination of the candidates, but a missing (random) id only in the last parameter:
+    with a missing parent (a course) the view answers 404 before it looks at the child."""
+    combinations = [values for values in itertools.product(*candidates) if missing not in values[:-1]]
     if len(combinations) > MAX_COMBINATIONS:
         combinations = random.Random(0).sample(combinations, MAX_COMBINATIONS)
     return [dict(zip(names, values, strict=True)) for values in combinations]
@@ -370,7 +757,8 @@ def page_targets(world: World) -> list[Target]:
             continue
         for concrete in _concrete(chain, world):
             if not _is_static(concrete["path"]):
-                targets.append(Target("/" + quote(concrete["path"]), concrete["values"], view))
+                group = "".join(str(pattern) for pattern in chain)
+                targets.append(Target("/" + quote(concrete["path"]), concrete["values"], view, group))
     return targets
 
 
@@ -400,7 +788,9 @@ def api_operations(world: World) -> list[Operation]:
         percent_template = re.sub(r"{(\w+)}", r"%(\1)s", template.replace("%", "%%"))
         for filling in _fill_api(percent_template, names, path_item, world):
             path = percent_template % filling
-            operations.append(Operation(Target(quote(path), filling), methods, public, bodies))
+            operations.append(
+                Operation(Target(quote(path), filling, group=template), methods, public, bodies)
+            )
     return operations
 
 
@@ -415,12 +805,12 @@ def _fill_api(template: str, names: list[str], path_item: dict, world: World) ->
     for name in names:
         declared = parameters.get(name, {})
         if declared.get("format") == "uuid":
-            per_name.append(world.uuid_pool)
+            per_name.append(world.ids_for(name))
         elif declared.get("type") == "integer":
             per_name.append(INT_VALUES)
         else:
             per_name.append([JUNK])
-    return _combinations(names, per_name)
+    return _combinations(names, per_name, world.random_id)
 
 
 def api_extra_targets(world: World) -> list[Target]:
@@ -459,12 +849,31 @@ def websocket_targets(world: World) -> list[Target]:
 
 
 def _names_forbidden_team(world: World, persona: str, values: dict[str, str]) -> bool:
-    return bool(world.forbidden_team_ids(persona) & set(values.values()))
+    """The values name a record (care team, course, or a row of the course) of a team the persona
+    is not on."""
+    return bool(world.forbidden_ids(persona) & set(values.values()))
+
+
+def _is_patients_own_page(path: str) -> bool:
+    """The patient's pages about their own course (``my/...``): no one else writes there."""
+    return path.startswith("/my/")
+
+
+def _may_not_write_the_named_records(world: World, persona: str, target: Target) -> bool:
+    """On a patient's own page only a patient writes; on a staff page naming a team's records, only
+    that team's therapist (the supervisor reads, the patient writes on their ``my/`` pages)."""
+    user = world.user(persona)
+    if _is_patients_own_page(target.path):
+        return user is None or user.role != Role.PATIENT
+    owners = {world.owner_of[value] for value in target.values.values() if value in world.owner_of}
+    return any(TEAM_THERAPIST[owner] != persona for owner in owners)
 
 
 def page_is_forbidden(world: World, persona: str, target: Target) -> bool:
     """Whether this persona has no business writing here (so a plausible payload must fail)."""
     if _names_forbidden_team(world, persona, target.values):
+        return True
+    if _may_not_write_the_named_records(world, persona, target):
         return True
     if getattr(target.view, "login_required", True) is False:
         return False  # public: sign-in pages, password reset, invitations, crisis help
@@ -501,15 +910,15 @@ def websocket_expectation(world: World, persona: str, target: Target, transport:
 class Probe:
     """One persona's client: checks every response and keeps the persona signed in."""
 
-    def __init__(self, world: World, persona: str, transport: str = "session"):
-        self.world, self.persona, self.transport = world, persona, transport
+    def __init__(self, world: World, persona: str, transport: str = "session", in_api: bool = False):
+        self.world, self.persona, self.transport, self.in_api = world, persona, transport, in_api
         self.problems: list[str] = []  # leaks and writes
         self.server_errors: list[str] = []
-        self.seen: set[str] = set()
+        self.seen: set[Marker] = set()
         self.requests = 0
-        self.client = self._new_client()
+        self.client = self.new_client()
 
-    def _new_client(self) -> Client:
+    def new_client(self) -> Client:
         user = self.world.user(self.persona)
         if self.transport == "bearer":
             token = self.world.tokens["anonymous" if user is None else self.persona]
@@ -530,7 +939,8 @@ class Probe:
         cookie = client.cookies.get(settings.SESSION_COOKIE_NAME)
         return cookie.value if cookie is not None else None
 
-    def send(self, method: str, target: Target, note: str = "", query: dict | None = None, **kwargs) -> None:
+    def send(self, method: str, target: Target, note: str = "", query: dict | None = None, **kwargs) -> int:
+        """Send one request, judge the response and return its status."""
         path = f"{target.path}?{urlencode(query)}" if query else target.path
         response = self.client.generic(method.upper(), path, **kwargs)
         self.requests += 1
@@ -541,41 +951,83 @@ class Probe:
             self.server_errors.append(f"{where}: server error 500")
         body = b"".join(response.streaming_content) if response.streaming else response.content
         text = body.decode("utf-8", errors="replace") + str(response.headers)
-        markers = self.world.markers_in(text)
+        markers = self.world.markers.found_in(text)
         self.seen |= markers
-        for owner in sorted(markers & self.world.forbidden_owners(self.persona)):
-            self.problems.append(
-                f"{where}: status {response.status_code}, body carries the referral of {owner}"
-            )
+        for marker in sorted(markers, key=str):
+            if not self.world.may_see(self.persona, marker, self.in_api):
+                self.problems.append(f"{where}: status {response.status_code}, body carries the {marker}")
         self._stay_signed_in()
+        return response.status_code
 
     def _stay_signed_in(self) -> None:
         """A probe may sign itself out (POST /logout/); sign in again so the rest is still probed."""
         signed_in = self.transport == "session" and self.world.user(self.persona) is not None
         if signed_in and self._session_key(self.client) != self.session_key:
-            self.client = self._new_client()
+            self.client = self.new_client()
 
+    @functools.cached_property
+    def own_name(self) -> dict[str, str]:
+        """Signatures must carry the signer's own name: an intruder signs with theirs."""
+        user = self.world.user(self.persona)
+        return {"full_name": f"{user.first_name} {user.last_name}"} if user is not None else {}
+
+    @functools.cached_property
     def hostile_query(self) -> dict[str, str]:
         """Sort, filter and id parameters aimed at records this persona may not see."""
-        forbidden = sorted(self.world.forbidden_team_ids(self.persona)) or [self.world.random_id]
-        teams = {str(t.pk): t for t in (self.world.personas.care_team, self.world.personas.other_care_team)}
-        patient = str(teams[forbidden[0]].patient_id) if forbidden[0] in teams else self.world.random_id
-        query = {"ordering": "referral_reason", "sort": "-referral_reason", "order_by": "referral_reason"}
-        query |= {"q": "SECRET-REFERRAL", "search": "SECRET-REFERRAL", "page": "-1", "since": JUNK}
-        return query | {"care_team": forbidden[0], "care_team_id": forbidden[0], "patient": patient}
+        world = self.world
+        team = (world.forbidden_team_ids(self.persona) or [world.random_id])[0]
+        course = (world.forbidden_course_ids(self.persona) or [world.random_id])[0]
+        teams = {str(t.pk): t for t in (world.personas.care_team, world.personas.other_care_team)}
+        patient = str(teams[team].patient_id) if team in teams else world.random_id
+        query = {"ordering": "referral_reason", "sort": "-private_notes", "order_by": "referral_reason"}
+        query |= {"q": "SECRET-REFERRAL", "search": "PRIVATE", "page": "-1", "since": JUNK, "version": "0"}
+        return query | {"care_team": team, "care_team_id": team, "patient": patient, "course": course}
 
 
-def probe_pages(world: World, persona: str) -> Probe:
+def probe_pages(world: World, persona: str, targets: list[Target] | None = None) -> Probe:
     probe = Probe(world, persona)
-    before = snapshot()
-    for target in page_targets(world):
-        probe.send("get", target)
-        probe.send("get", target, "with hostile query", query=probe.hostile_query())
+    extras = world.form_extras
+
+    def send(target: Target) -> None:
+        if probe.send("get", target) not in REFUSED:
+            probe.send("get", target, "with hostile query", query=probe.hostile_query)
         probe.send("post", target, "junk", data=urlencode(JUNK_FORM), content_type=FORM)
         if page_is_forbidden(world, persona, target):
-            probe.send("post", target, "plausible", data=urlencode(world.plausible_form), content_type=FORM)
-        before = _check_unchanged(probe, before, target)
+            for extra in extras.get(target.group) or [{}]:
+                payload = urlencode(world.plausible_form | probe.own_name | extra)
+                note = f"plausible {urlencode(extra)}".rstrip()
+                probe.send("post", target, note, data=payload, content_type=FORM)
+
+    _probe_in_groups(probe, page_targets(world) if targets is None else targets, send)
     return probe
+
+
+def _probe_in_groups(probe: Probe, targets: list[Target], send: Callable[[Target], None]) -> None:
+    """Send to each target, checking that the database did not change.
+
+    A snapshot per target is slow, so the targets of one URL pattern are sent together inside a
+    savepoint and compared once. If something changed, the savepoint is rolled back and the group
+    sent again, target by target, to name the one that wrote.
+    """
+    before = snapshot()
+    for _, grouped in itertools.groupby(targets, key=lambda target: target.group):
+        group = list(grouped)
+        problems, server_errors = len(probe.problems), len(probe.server_errors)
+        with transaction.atomic():
+            for target in group:
+                send(target)
+            after = snapshot()
+            changed = after != before
+            if changed:
+                transaction.set_rollback(True)
+        if not changed:
+            before = after
+            continue
+        del probe.problems[problems:], probe.server_errors[server_errors:]
+        probe.client = probe.new_client()  # its session may have been rolled back
+        for target in group:
+            send(target)
+            before = _check_unchanged(probe, before, target)
 
 
 def _check_unchanged(probe: Probe, before: dict, target: Target) -> dict:
@@ -590,14 +1042,19 @@ def _check_unchanged(probe: Probe, before: dict, target: Target) -> dict:
 
 
 def probe_api(world: World, persona: str, transport: str) -> Probe:
-    probe = Probe(world, persona, transport)
-    before = snapshot()
-    for operation in api_operations(world):
-        target = operation.target
+    probe = Probe(world, persona, transport, in_api=True)
+    operations = {operation.target.path: operation for operation in api_operations(world)}
+
+    def send(target: Target) -> None:
+        operation = operations.get(target.path)
+        if operation is None:  # not an operation: the schema, the docs
+            probe.send("get", target)
+            probe.send("post", target, "junk", data=json.dumps(JUNK_JSON), content_type="application/json")
+            return
         for method in operation.methods:
             if method == "get":
-                probe.send("get", target)
-                probe.send("get", target, "with hostile query", query=probe.hostile_query())
+                if probe.send("get", target) not in REFUSED:
+                    probe.send("get", target, "with hostile query", query=probe.hostile_query)
                 continue
             probe.send(method, target, "junk", data=json.dumps(JUNK_JSON), content_type="application/json")
             body = operation.request_bodies.get(method)
@@ -605,11 +1062,9 @@ def probe_api(world: World, persona: str, transport: str) -> Probe:
                 probe.send(
                     method, target, "plausible", data=json.dumps(body), content_type="application/json"
                 )
-        before = _check_unchanged(probe, before, target)
-    for target in api_extra_targets(world):
-        probe.send("get", target)
-        probe.send("post", target, "junk", data=json.dumps(JUNK_JSON), content_type="application/json")
-        before = _check_unchanged(probe, before, target)
+
+    targets = [operation.target for operation in operations.values()]
+    _probe_in_groups(probe, [*targets, *api_extra_targets(world)], send)
     return probe
 
 
@@ -679,13 +1134,26 @@ def _assert_clean(probe: Probe) -> None:
     assert not (probe.problems or probe.server_errors), _report(probe.problems + probe.server_errors)
 
 
+def _never_seen(world: World, probe: Probe, *, every: set[str], some: set[str]) -> list[str]:
+    """Positive controls: markers (of the ``every`` classes) and classes (``some``) this persona
+    may see but never met in any response."""
+    visible = [m for m in world.markers.all if world.may_see(probe.persona, m, probe.in_api)]
+    missing = [str(m) for m in visible if m.kind in every and m.on_pages and m not in probe.seen]
+    seen_kinds = {m.kind for m in probe.seen}
+    missing += [f"any {kind} marker" for kind in sorted(some - seen_kinds)]
+    return missing
+
+
 @pytest.mark.parametrize("persona", PROBED_PERSONAS)
 def test_no_page_leaks_errs_or_writes_for(world, persona):
     probe = probe_pages(world, persona)
     assert probe.requests > 0
     _assert_clean(probe)
-    missing = MUST_SEE_REFERRAL_OF.get(persona, set()) - probe.seen
-    assert not missing, f"{persona} never reached the record of {missing}: the probe is not signed in"
+    missing = _never_seen(world, probe, every=MUST_SEE_ON_PAGES.get(persona, set()), some=set())
+    assert not missing, (
+        f"{persona} never met these on any page (not signed in, the page is not reached, or it does "
+        f"not show them): " + "; ".join(missing)
+    )
 
 
 @pytest.mark.parametrize("persona", PROBED_PERSONAS)
@@ -694,8 +1162,8 @@ def test_no_api_operation_leaks_errs_or_writes_for(world, persona):
     for transport in transports:
         probe = probe_api(world, persona, transport)
         _assert_clean(probe)
-        missing = MUST_SEE_REFERRAL_OF.get(persona, set()) - probe.seen
-        assert not missing, f"{persona} ({transport}) never reached the record of {missing} through the API"
+        missing = _never_seen(world, probe, every=set(), some=MUST_SEE_SOME_IN_THE_API.get(persona, set()))
+        assert not missing, f"{persona} ({transport}) never met {missing} through the API"
 
 
 @pytest.fixture
@@ -726,24 +1194,37 @@ def test_websockets_admit_only_whom_the_rules_allow(world, persona):
             if expected is not None and result.accepted != expected:
                 verdict = "accepted" if result.accepted else f"refused ({result.close_code})"
                 problems.append(f"{where}: {verdict}, the rules say {'accept' if expected else 'refuse'}")
-            for owner in sorted(world.markers_in("".join(result.frames)) & world.forbidden_owners(persona)):
-                problems.append(f"{where}: a frame carries the referral of {owner}")
+            for marker in sorted(world.markers.found_in("".join(result.frames)), key=str):
+                if not world.may_see(persona, marker, in_api=False):
+                    problems.append(f"{where}: a frame carries the {marker}")
     assert not problems, _report(problems)
 
 
 # A few facts stated outright, so that the rules above cannot drift along with a broken access.py.
 
 
-def test_care_teams_for_follows_the_referral_policy(world):
+def test_care_teams_for_and_courses_for_follow_the_team_policy(world):
     for persona in PERSONA_NAMES:
         user = world.user(persona)
         if user is None:
             continue
-        visible = {world.team_owner[str(team.pk)] for team in access.care_teams_for(user)}
-        assert visible <= MAY_SEE_REFERRAL_OF[persona], f"care_teams_for({persona}) gives {visible}"
-        assert MUST_SEE_REFERRAL_OF.get(persona, set()) <= visible, (
-            f"care_teams_for({persona}) gives {visible}"
-        )
+        teams = {world.owner_of[str(team.pk)] for team in access.care_teams_for(user)}
+        courses = {world.owner_of[str(course.pk)] for course in care_access.courses_for(user)}
+        assert teams == courses == world.teams_of(persona), f"{persona}: teams {teams}, courses {courses}"
+
+
+def test_the_marker_policy_is_the_one_written_in_the_brief(world):
+    """SHARED: the team; STAFF: the team but its patient; PRIVATE: the team's therapist only."""
+    for owner in OWNERS:
+        assert MAY_SEE[SHARED][owner] == TEAM_MEMBERS[owner]
+        assert MAY_SEE[STAFF][owner] == TEAM_MEMBERS[owner] - {owner}
+        assert MAY_SEE[PRIVATE][owner] == {TEAM_THERAPIST[owner]}
+    kinds = {(m.owner, m.kind) for m in world.markers.all}
+    assert kinds == {(owner, kind) for owner in OWNERS for kind in MAY_SEE}
+
+
+def _owners(world: World, text: str) -> set[str]:
+    return {marker.owner for marker in world.markers.found_in(text)}
 
 
 def test_admin_cannot_read_any_patient_page(world):
@@ -752,7 +1233,7 @@ def test_admin_cannot_read_any_patient_page(world):
         for path in (f"/patients/{team.pk}/", f"/api/v1/patients/{team.pk}"):
             response = probe.client.get(path)
             assert response.status_code in (403, 404), path
-            assert not world.markers_in(response.content.decode())
+            assert not _owners(world, response.content.decode())
 
 
 def test_patient_cannot_reach_the_user_list_or_another_patients_record(world):
@@ -762,15 +1243,15 @@ def test_patient_cannot_reach_the_user_list_or_another_patients_record(world):
     for path in (f"/patients/{other}/", f"/api/v1/patients/{other}"):
         response = client.get(path)
         assert response.status_code in (403, 404), path
-        assert not world.markers_in(response.content.decode())
+        assert not _owners(world, response.content.decode())
 
 
 def test_a_therapist_reads_their_own_patient_but_not_another(world):
     client = Probe(world, "therapist").client
     own = client.get(f"/patients/{world.personas.care_team.pk}/")
-    assert own.status_code == 200 and world.markers_in(own.content.decode()) == {"patient"}
+    assert own.status_code == 200 and _owners(world, own.content.decode()) == {"patient"}
     other = client.get(f"/patients/{world.personas.other_care_team.pk}/")
-    assert other.status_code == 404 and not world.markers_in(other.content.decode())
+    assert other.status_code == 404 and not _owners(world, other.content.decode())
 
 
 def test_anonymous_and_password_only_staff_are_sent_to_sign_in_steps(world):
@@ -805,3 +1286,47 @@ def test_a_socket_from_an_unknown_origin_is_refused(world):
     target = Target(f"/ws/care-teams/{world.personas.care_team.pk}/presence/")
     [result] = open_sockets(world, "therapist", "session", [target], origin=b"https://evil.example")
     assert not result.accepted
+
+
+# The probe can fail: a URL map of broken views, probed as the patient. -------------------------
+
+
+def _view_without_access_check(request, course_id):
+    """Reads any course by id (no get_course_for), shows the psychotherapy notes, and writes on
+    any POST."""
+    course = TreatmentCourse.objects.filter(pk=course_id).first()
+    if course is None:
+        raise Http404
+    if request.method == "POST":
+        HomeworkTask.objects.create(course=course, description="written from a junk form")
+    notes = SessionNote.objects.filter(encounter__course=course)
+    return HttpResponse(" ".join(note.private_notes for note in notes))
+
+
+def _view_that_crashes(request):
+    raise RuntimeError("probe self-test")
+
+
+urlpatterns = [  # the project's, and two broken views (only in the test below)
+    url("leaky/<uuid:course_id>/", _view_without_access_check),
+    url("crash/", _view_that_crashes),
+    url("", include("ipt.urls")),
+]
+
+
+def test_the_probe_fails_on_a_leak_a_write_and_a_server_error(world, settings):
+    settings.ROOT_URLCONF = __name__
+    broken = [target for target in page_targets(world) if target.path.startswith(("/leaky/", "/crash/"))]
+    probe = probe_pages(world, "patient", broken)
+    other_course = world.forbidden_course_ids("patient")[0]
+    leaks = "\n".join(problem for problem in probe.problems if "body carries" in problem)
+    assert f"GET /leaky/{other_course}/ [course_id=course:other_patient]" in leaks
+    assert "PRIVATE marker of other_patient (signed-note-private)" in leaks
+    assert "PRIVATE marker of patient (draft-note-private)" in leaks  # their own, still not theirs
+    writes = [problem for problem in probe.problems if "changed care.HomeworkTask" in problem]
+    assert any(f"/leaky/{other_course}/" in write for write in writes), probe.problems
+    assert probe.server_errors == [
+        "patient (session) GET /crash/: server error 500",
+        "patient (session) GET /crash/ with hostile query: server error 500",
+        "patient (session) POST /crash/ junk: server error 500",
+    ]

@@ -47,7 +47,9 @@ def test_the_demo_courses_show_the_product_at_work(db):
     middle = TreatmentCourse.objects.get(care_team__patient__email="patient@demo.test")
     initial = TreatmentCourse.objects.get(care_team__patient__email="patient2@demo.test")
     assert (middle.status, initial.status) == ("middle", "initial")
-    assert all(item.done for item in initial_phase(middle)) and all(item.done for item in middle_phase(middle))
+    assert all(item.done for item in initial_phase(middle)) and all(
+        item.done for item in middle_phase(middle)
+    )
     dispute = middle.problem_areas.get(rank="primary")
     assert dispute.kind == "role_dispute" and dispute.stages.last().stage == "renegotiation"
     assert middle.encounters.filter(note__status="signed").count() == 5
