@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "ipt.accounts",
     "ipt.care",
     "ipt.visits",
+    "ipt.measures",
+    "ipt.safety",
 ]
 
 MIDDLEWARE = [

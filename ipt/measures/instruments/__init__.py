@@ -1,0 +1,1 @@
+"""The instrument registry: ``registry.get(code)`` and ``registry.all()``."""
