@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError
 from ipt.accounts.api import router as accounts_router
 from ipt.accounts.auth import api_auth
 from ipt.care.api import router as care_router
+from ipt.measures.api import router as measures_router
 from ipt.visits.api import router as visits_router
 
 api = NinjaAPI(
@@ -42,3 +43,4 @@ def unauthenticated(request, exc):
 api.add_router("/", accounts_router)
 api.add_router("/", care_router)
 api.add_router("/", visits_router)
+api.add_router("/", measures_router)

@@ -38,6 +38,10 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when IPT_ENV=production.")
 CSRF_TRUSTED_ORIGINS = env_list(env("CSRF_TRUSTED_ORIGINS", ""))
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Directory of clinic-supplied instrument definition files (docs/instrument-definitions.md).
+IPT_INSTRUMENT_DIR = env("IPT_INSTRUMENT_DIR", "")
+# Unacknowledged risk alerts escalate to the therapist's supervisor after this many minutes.
+IPT_ALERT_ESCALATE_AFTER_MINUTES = int(env("IPT_ALERT_ESCALATE_AFTER_MINUTES", "60"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -57,6 +61,7 @@ INSTALLED_APPS = [
     "ipt.visits",
     "ipt.measures",
     "ipt.safety",
+    "ipt.interop",
 ]
 
 MIDDLEWARE = [

@@ -67,5 +67,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("ipt.care.urls")),
     path("", include("ipt.visits.urls")),
+    path("", include("ipt.measures.urls")),
+    path("", include("ipt.safety.urls")),
+    path("", include("ipt.interop.urls")),
     *password_reset,
 ]

@@ -10,6 +10,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ipt.safety.crisis import country_of_patient, crisis_context
+
 
 def _check_database() -> str:
     try:
@@ -49,4 +51,7 @@ def healthz(request):
 @login_not_required
 @require_GET
 def crisis(request):
-    return render(request, "crisis.html")
+    """Crisis lines for the country picked (GET ``country``, whitelisted by the table), or the
+    country on a signed-in patient's safety plan, or the common ones."""
+    country = request.GET.get("country") or country_of_patient(request.user)
+    return render(request, "crisis.html", crisis_context(country, request.GET.get("region")))

@@ -32,6 +32,7 @@ from ipt.audit.actions import record
 from ipt.care import access as care_access
 from ipt.care.checklist import session_position
 from ipt.care.models import TreatmentCourse
+from ipt.measures import access as measures_access
 from ipt.visits import access as visits_access
 from ipt.visits.models import EncounterStatus
 
@@ -204,6 +205,14 @@ def _therapist_home(request):
         "courses", queryset=TreatmentCourse.objects.annotate(sessions_held=held), to_attr="course_list"
     )
     caseload = list(access.care_teams_for(request.user).prefetch_related(courses))
+    # Flags (open risk alert, not on track, overdue questionnaires) in a fixed number of queries;
+    # patients with risk come first, then not on track, then overdue (a stable sort keeps the rest).
+    flags = measures_access.caseload_flags(course.pk for team in caseload for course in team.course_list)
+    for team in caseload:
+        team.measure_flags = measures_access.CaseloadFlags.merge(
+            flags[course.pk] for course in team.course_list
+        )
+    caseload.sort(key=lambda team: team.measure_flags.rank)
     record(actor=request.user, action="caseload.read", request=request, detail={"count": len(caseload)})
     context = {"caseload": caseload, "invitations": access.open_invitations_for(request.user)}
     return render(request, "accounts/therapist_home.html", context)
@@ -218,7 +227,7 @@ def _supervisor_home(request):
 
 def _patient_home(request):
     team = access.get_own_care_team(request.user)
-    course, held, todos = None, 0, []
+    course, held, todos, due_questionnaires = None, 0, [], []
     if team is not None:
         record(
             actor=request.user, action="patient.home.read", target=team, patient=request.user, request=request
@@ -227,7 +236,14 @@ def _patient_home(request):
         if course is not None:
             held, _ = session_position(course)
             todos = visits_access.open_todos_for_patient(request.user, course)
-    context = {"team": team, "course": course, "held": held, "todos": todos}
+            due_questionnaires = measures_access.due_questionnaires(course)
+    context = {
+        "team": team,
+        "course": course,
+        "held": held,
+        "todos": todos,
+        "due_questionnaires": due_questionnaires,
+    }
     return render(request, "accounts/patient_home.html", context)
 
 

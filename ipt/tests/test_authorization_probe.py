@@ -89,6 +89,8 @@ from ipt.care.models import (
     TreatmentCourse,
 )
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
+from ipt.measures.models import MeasureAssignment, QuestionnaireResponse
+from ipt.safety.models import CrisisLine, RiskAlert, SafetyPlanVersion
 from ipt.visits.models import Addendum, Encounter, NoteStatus, RiskLevel, SessionNote, Technique
 
 # A staff member who typed the password but not yet the TOTP code: sees nothing clinical.
@@ -146,6 +148,10 @@ ID_PARAMETER_MODELS: dict[str, type[models.Model]] = {
     "encounter_id": Encounter,
     "task_id": HomeworkTask,
     "contract_id": TreatmentContract,
+    "assignment_id": MeasureAssignment,
+    "response_id": QuestionnaireResponse,
+    "alert_id": RiskAlert,
+    "line_id": CrisisLine,
 }
 
 JUNK = "probe-junk-'<x>\""  # for parameters that take any text
@@ -390,6 +396,33 @@ def _build_course(personas: Personas, owner: str) -> tuple[list[Marker], dict[st
         plan=neutral("relapse plan"),
         shared_at=None,
     )
+    assignment = MeasureAssignment.objects.create(
+        course=course, instrument="phq9", schedule="before_every_session", created_by=therapist
+    )
+    label(assignment, "measure-assignment")
+    for status, answers in (("completed", [1, 1, 1, 1, 1, 1, 1, 1, 1]), ("in_progress", [2, 2])):
+        response = QuestionnaireResponse.objects.create(
+            course=course, instrument="phq9", assignment=assignment, status=status, answers=answers
+        )
+        label(response, f"questionnaire-response-{status}")
+    alert = RiskAlert.objects.create(
+        course=course,
+        reason="suicidal_ideation",
+        source="probe",
+        status="acknowledged",
+        acknowledged_by=therapist,
+        acknowledged_at=now,
+        follow_up=secret(STAFF, "alert-follow-up"),
+    )
+    label(alert, "risk-alert")
+    plan = SafetyPlanVersion.objects.create(
+        course=course,
+        version=1,
+        warning_signs=secret(SHARED, "safety-plan-warning-signs"),
+        reasons_for_living=neutral("reasons for living"),
+        written_by=patient,
+    )
+    label(plan, "safety-plan")
     return markers, labels
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "ipt.interop"
+    default_auto_field = "django.db.models.BigAutoField"

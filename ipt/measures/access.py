@@ -1,0 +1,218 @@
+"""The only road to questionnaire rows: every query starts from the user's courses (ipt.care.access).
+
+Also works out what is due, for one course (the patient's home, the measures page) or for a whole
+caseload in a fixed number of queries (the therapist's home).
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import Max, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from ipt.accounts.models import User
+from ipt.care.access import courses_for
+from ipt.care.models import TreatmentCourse
+from ipt.measures import change
+from ipt.measures.instruments import registry
+from ipt.measures.models import MeasureAssignment, QuestionnaireResponse, ResponseStatus, due_since
+from ipt.safety.models import AlertStatus, RiskAlert
+from ipt.visits.models import Encounter, EncounterStatus
+
+OVERDUE_AFTER = timedelta(days=7)
+
+
+def assignments_for(user: User, course: TreatmentCourse) -> QuerySet[MeasureAssignment]:
+    return MeasureAssignment.objects.filter(course=course, course__in=courses_for(user))
+
+
+def get_assignment_for(user: User, course: TreatmentCourse, assignment_id) -> MeasureAssignment:
+    try:
+        return assignments_for(user, course).get(pk=assignment_id)
+    except (MeasureAssignment.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such questionnaire.") from None
+
+
+def responses_for(user: User, course: TreatmentCourse) -> QuerySet[QuestionnaireResponse]:
+    return QuestionnaireResponse.objects.filter(course=course, course__in=courses_for(user)).select_related(
+        "encounter"
+    )
+
+
+def get_own_response(user: User, response_id) -> QuestionnaireResponse:
+    """A patient's own response (missing and not theirs look the same)."""
+    try:
+        return (
+            QuestionnaireResponse.objects.filter(
+                course__in=courses_for(user), course__care_team__patient=user
+            )
+            .select_related("course__care_team__patient", "course__care_team__therapist")
+            .get(pk=response_id)
+        )
+    except (QuestionnaireResponse.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such questionnaire.") from None
+
+
+@dataclass(frozen=True)
+class Due:
+    assignment: MeasureAssignment
+    since: datetime
+    draft: QuestionnaireResponse | None  # an unfinished response the patient can go back to
+    overdue: bool  # due for longer than OVERDUE_AFTER
+
+
+def due_for_courses(course_ids, *, now=None) -> dict:
+    """{course_id: [Due, ...]} for many courses, in four queries whatever their number."""
+    now = now or timezone.now()
+    course_ids = list(course_ids)
+    result: dict = {course_id: [] for course_id in course_ids}
+    if not course_ids:
+        return result
+    assignments = list(MeasureAssignment.objects.filter(course_id__in=course_ids, is_active=True))
+    if not assignments:
+        return result
+    last_sessions = dict(
+        Encounter.objects.filter(
+            course_id__in=course_ids, status=EncounterStatus.FINISHED, starts_at__lte=now
+        )
+        .values("course_id")
+        .annotate(last=Max("starts_at"))
+        .values_list("course_id", "last")
+    )
+    completed = {
+        (row["course_id"], row["instrument"]): row["last"]
+        for row in QuestionnaireResponse.objects.filter(
+            course_id__in=course_ids, status=ResponseStatus.COMPLETED
+        )
+        .values("course_id", "instrument")
+        .annotate(last=Max("submitted_at"))
+    }
+    drafts = {}
+    for draft in QuestionnaireResponse.objects.filter(
+        course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
+    ).order_by("started_at"):
+        drafts.setdefault(draft.assignment_id, draft)
+    for assignment in assignments:
+        since = due_since(
+            assignment,
+            last_encounter_at=last_sessions.get(assignment.course_id),
+            last_completed_at=completed.get((assignment.course_id, assignment.instrument)),
+            now=now,
+        )
+        if since is not None:
+            overdue = now - since > OVERDUE_AFTER
+            result[assignment.course_id].append(Due(assignment, since, drafts.get(assignment.pk), overdue))
+    return result
+
+
+def due_for_course(course: TreatmentCourse, *, now=None) -> list[Due]:
+    return due_for_courses([course.pk], now=now)[course.pk]
+
+
+def due_questionnaires(course: TreatmentCourse) -> list[dict]:
+    """For the patient's home and questionnaire list (templates/measures/_due_list.html)."""
+    return [
+        {"due": item, "title": instrument_title(item.assignment.instrument), "draft": item.draft}
+        for item in due_for_course(course)
+    ]
+
+
+def instrument_title(code: str) -> str:
+    try:
+        return registry.get(code).title
+    except KeyError:
+        return code
+
+
+# Change series and caseload flags -----------------------------------------------------------------
+
+
+def _session_key(session_starts: list[datetime], submitted_at: datetime) -> int:
+    """The session a response belongs to: the one it comes before (sessions held so far + 1), so
+    that the answers given after session 4 count as "after session 4" (ipt.measures.change)."""
+    return bisect_right(session_starts, submitted_at) + 1
+
+
+def _series(responses, session_starts: list[datetime]) -> dict[str, list[tuple[int, int]]]:
+    series: dict[str, list[tuple[int, int]]] = {}
+    for response in sorted(responses, key=lambda row: row.submitted_at):
+        series.setdefault(response.instrument, []).append(
+            (_session_key(session_starts, response.submitted_at), response.total)
+        )
+    return series
+
+
+def series_for_course(course: TreatmentCourse, responses) -> dict[str, list[tuple[int, int]]]:
+    """{instrument: [(session, total), ...]} from already-authorized responses (one query)."""
+    completed = [row for row in responses if row.status == ResponseStatus.COMPLETED and row.total is not None]
+    if not completed:
+        return {}
+    starts = sorted(
+        Encounter.objects.filter(course=course, status=EncounterStatus.FINISHED).values_list(
+            "starts_at", flat=True
+        )
+    )
+    return _series(completed, starts)
+
+
+@dataclass(frozen=True)
+class CaseloadFlags:
+    open_alert: bool = False
+    not_on_track: tuple[str, ...] = ()  # instrument titles
+    overdue: tuple[str, ...] = ()  # instrument titles
+
+    @classmethod
+    def merge(cls, many) -> "CaseloadFlags":
+        """One patient's flags over all their courses."""
+        many = list(many)
+        return cls(
+            open_alert=any(flags.open_alert for flags in many),
+            not_on_track=tuple(dict.fromkeys(title for flags in many for title in flags.not_on_track)),
+            overdue=tuple(dict.fromkeys(title for flags in many for title in flags.overdue)),
+        )
+
+    @property
+    def rank(self) -> tuple[int, int, int]:
+        """Sort key: risk first, then not on track, then overdue measures."""
+        return (0 if self.open_alert else 1, 0 if self.not_on_track else 1, 0 if self.overdue else 1)
+
+
+def caseload_flags(course_ids, *, now=None) -> dict:
+    """{course_id: CaseloadFlags} for a caseload, in a fixed number of queries (at most seven)."""
+    course_ids = list(course_ids)
+    if not course_ids:
+        return {}
+    alerted = set(
+        RiskAlert.objects.filter(course_id__in=course_ids, status=AlertStatus.OPEN).values_list(
+            "course_id", flat=True
+        )
+    )
+    starts: dict = {}
+    for course_id, starts_at in (
+        Encounter.objects.filter(course_id__in=course_ids, status=EncounterStatus.FINISHED)
+        .order_by("starts_at")
+        .values_list("course_id", "starts_at")
+    ):
+        starts.setdefault(course_id, []).append(starts_at)
+    responses: dict = {}
+    for row in QuestionnaireResponse.objects.filter(
+        course_id__in=course_ids, status=ResponseStatus.COMPLETED, total__isnull=False
+    ).only("course_id", "instrument", "total", "submitted_at"):
+        responses.setdefault(row.course_id, []).append(row)
+    due = due_for_courses(course_ids, now=now)
+    flags = {}
+    for course_id in course_ids:
+        series = _series(responses.get(course_id, []), starts.get(course_id, []))
+        off_track = tuple(
+            sorted(
+                instrument_title(code) for code, points in series.items() if change.not_on_track(code, points)
+            )
+        )
+        overdue = tuple(
+            instrument_title(item.assignment.instrument) for item in due[course_id] if item.overdue
+        )
+        flags[course_id] = CaseloadFlags(course_id in alerted, off_track, overdue)
+    return flags
