@@ -90,7 +90,7 @@ def due_for_courses(course_ids, *, now=None) -> dict:
         .values("course_id", "instrument")
         .annotate(last=Max("submitted_at"))
     }
-    drafts = {}
+    drafts: dict = {}
     for draft in QuestionnaireResponse.objects.filter(
         course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
     ).order_by("started_at"):
@@ -136,8 +136,8 @@ def _session_key(session_starts: list[datetime], submitted_at: datetime) -> int:
     return bisect_right(session_starts, submitted_at) + 1
 
 
-def _series(responses, session_starts: list[datetime]) -> dict[str, list[tuple[int, int]]]:
-    series: dict[str, list[tuple[int, int]]] = {}
+def _series(responses, session_starts: list[datetime]) -> dict[str, change.Series]:
+    series: dict[str, change.Series] = {}
     for response in sorted(responses, key=lambda row: row.submitted_at):
         series.setdefault(response.instrument, []).append(
             (_session_key(session_starts, response.submitted_at), response.total)
@@ -145,7 +145,7 @@ def _series(responses, session_starts: list[datetime]) -> dict[str, list[tuple[i
     return series
 
 
-def series_for_course(course: TreatmentCourse, responses) -> dict[str, list[tuple[int, int]]]:
+def series_for_course(course: TreatmentCourse, responses) -> dict[str, change.Series]:
     """{instrument: [(session, total), ...]} from already-authorized responses (one query)."""
     completed = [row for row in responses if row.status == ResponseStatus.COMPLETED and row.total is not None]
     if not completed:

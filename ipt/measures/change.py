@@ -206,7 +206,7 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def summarise(code: str, totals, sessions_held: int | None = None) -> list[tuple[str, str]]:
+def summarise(code: str, totals, sessions_held: int | None = None) -> list[tuple[str, str | None]]:
     """Readable change figures for a page: ``totals`` is a series, or plain totals oldest first (then
     the latest counts as session ``sessions_held``, or as its position when that is not given)."""
     totals = list(totals)
@@ -219,7 +219,7 @@ def summarise(code: str, totals, sessions_held: int | None = None) -> list[tuple
     if result.comparison is None:
         return []
     comparison = result.comparison
-    figures = [("Change since the first score", f"{comparison.difference:+d}")]
+    figures: list[tuple[str, str | None]] = [("Change since the first score", f"{comparison.difference:+d}")]
     if comparison.threshold is not None:
         figures += [
             (

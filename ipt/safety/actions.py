@@ -5,6 +5,7 @@ place for clinical detail. They go out only once the transaction that raised the
 """
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -133,7 +134,7 @@ def escalate_overdue_alerts(now: datetime | None = None) -> list[RiskAlert]:
                 patient=alert.course.care_team.patient,
                 detail={"escalated_to": str(supervisor.pk)},
             )
-            transaction.on_commit(lambda supervisor=supervisor: _email_supervisor(supervisor))
+            transaction.on_commit(partial(_email_supervisor, supervisor))
             escalated.append(alert)
     return escalated
 

@@ -4,7 +4,7 @@ Item texts and answer labels from the WHO AUDIT (Babor et al., 2001).
 """
 
 from .base import Answers, Instrument, Item, Score
-from .common import band, check_answers
+from .common import band, complete_answers
 
 HOW_OFTEN = (
     (0, "Never"),
@@ -76,7 +76,7 @@ ZONE_LABELS = [label for _, label in ZONES]
 
 
 def score_audit(instrument: Instrument, answers: Answers) -> Score:
-    values = check_answers(instrument, answers)
+    values = complete_answers(instrument, answers)
     total = sum(values)
     base_zone = ZONE_LABELS.index(band(total, ZONES))
     # WHO guidance: dependence items (4-6) at 2 or more, or harm items (9, 10) at 4 ("during the last
@@ -116,7 +116,7 @@ AUDITC_MEN, AUDITC_WOMEN = 4, 3
 
 
 def score_auditc(instrument: Instrument, answers: Answers) -> Score:
-    total = sum(check_answers(instrument, answers))
+    total = sum(complete_answers(instrument, answers))
     # The cut point depends on sex, which is not an answer: report both and let the reader apply one.
     positive_men, positive_women = total >= AUDITC_MEN, total >= AUDITC_WOMEN
     if positive_men:

@@ -7,6 +7,7 @@ clinical error: a bool, a float or a string is not an answer, even if it looks l
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from .base import Answers, Instrument, Item, Score, ScoringError
 
@@ -49,6 +50,11 @@ def check_answers(
             )
         check_value(instrument, item, answer)
     return padded
+
+
+def complete_answers(instrument: Instrument, answers: Answers) -> list[int]:
+    """``check_answers`` for instruments whose every item is required: no None can come back."""
+    return cast(list[int], check_answers(instrument, answers))
 
 
 def check_value(instrument: Instrument, item: Item, answer: object, label: str = "") -> None:

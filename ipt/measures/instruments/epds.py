@@ -10,7 +10,7 @@ The loader refuses a definition whose options are in any other order.
 """
 
 from .base import Answers, Instrument, Score
-from .common import ClinicRule, band, check_answers
+from .common import ClinicRule, band, complete_answers
 
 FORWARD, REVERSED = (0, 1, 2, 3), (3, 2, 1, 0)
 REVERSED_ITEMS = frozenset({3, 5, 6, 7, 8, 9, 10})
@@ -25,7 +25,7 @@ def value_at(item_number: int, position: int) -> int:
 
 
 def score_epds(instrument: Instrument, answers: Answers) -> Score:
-    values = check_answers(instrument, answers)
+    values = complete_answers(instrument, answers)
     total = sum(values)
     # Item 10 (thoughts of self-harm) above 0 raises the safety flag whatever the total.
     flags = ["suicidal_ideation"] if values[SELF_HARM_ITEM - 1] > 0 else []

@@ -4,7 +4,7 @@ Item texts from the official GAD-7 form (Spitzer, Kroenke, Williams & Löwe, 200
 """
 
 from .base import Answers, Instrument, Score
-from .common import band, check_answers, items
+from .common import band, complete_answers, items
 from .phq import FREQUENCY, score_screen
 
 STEM = "Over the last 2 weeks, how often have you been bothered by the following problems?"
@@ -23,7 +23,7 @@ GAD7_BANDS = ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe"))
 
 
 def score_gad7(instrument: Instrument, answers: Answers) -> Score:
-    total = sum(check_answers(instrument, answers))
+    total = sum(complete_answers(instrument, answers))
     return Score(code=instrument.code, total=total, severity=band(total, GAD7_BANDS))
 
 

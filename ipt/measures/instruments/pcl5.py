@@ -4,7 +4,7 @@ Item texts from the official PCL-5 form (Weathers et al., 2013).
 """
 
 from .base import Answers, Instrument, Score
-from .common import check_answers, items
+from .common import complete_answers, items
 
 STEM = (
     "In the past month, how much were you bothered by: "
@@ -61,7 +61,7 @@ DEFAULT_CUTOFF = 31
 
 
 def score_pcl5(instrument: Instrument, answers: Answers) -> Score:
-    values = check_answers(instrument, answers)
+    values = complete_answers(instrument, answers)
     total = sum(values)
     subscales, symptoms = {}, {}
     for cluster, (numbers, _) in CLUSTERS.items():

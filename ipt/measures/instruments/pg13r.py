@@ -7,7 +7,7 @@ official text if the clinic holds it. Items 1-2 are gate questions (a significan
 """
 
 from .base import Answers, Instrument, Item, Score
-from .common import check_answers, items
+from .common import complete_answers, items
 
 INTENSITY = (
     (1, "Not at all"),
@@ -43,7 +43,7 @@ PROBABLE_AT = 30
 
 
 def score_pg13r(instrument: Instrument, answers: Answers) -> Score:
-    values = check_answers(instrument, answers)
+    values = complete_answers(instrument, answers)
     total = sum(values[2:])
     loss, twelve_months = values[0] == 1, values[1] == 1
     notes = []

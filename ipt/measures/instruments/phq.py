@@ -3,8 +3,10 @@
 Item texts from the official PHQ-9 form (Kroenke, Spitzer & Williams, 2001).
 """
 
+from typing import cast
+
 from .base import Answers, Instrument, Item, Score
-from .common import band, check_answers, items
+from .common import band, check_answers, complete_answers, items
 
 STEM = "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
 
@@ -51,7 +53,7 @@ SUICIDAL_IDEATION = "suicidal_ideation"
 def score_phq9(instrument: Instrument, answers: Answers) -> Score:
     # The 10th question is recorded, not scored; it may be left out or left blank.
     values = check_answers(instrument, answers, optional_trailing=1, may_be_missing={10})
-    scored = values[:9]
+    scored = cast(list[int], values[:9])  # items 1 to 9 are required; only the 10th may be missing
     total = sum(scored)
     # Item 9 above 0 is a safety flag whatever the total: it drives the safety workflow.
     flags = [SUICIDAL_IDEATION] if scored[8] > 0 else []
@@ -66,7 +68,7 @@ def score_phq9(instrument: Instrument, answers: Answers) -> Score:
 
 def score_screen(instrument: Instrument, answers: Answers) -> Score:
     """PHQ-2 and GAD-2: two items, 0-6, a positive screen at 3 or more."""
-    values = check_answers(instrument, answers)
+    values = complete_answers(instrument, answers)
     total = sum(values)
     return Score(code=instrument.code, total=total, severity=band(total, SCREEN_BANDS))
 
