@@ -65,3 +65,10 @@ def test_a_patient_sees_their_open_work_at_home_on_their_home_page(personas, cli
     assert "Ask Sam for twenty minutes to talk" in page and "How did it go?" in page
     assert "Already tried this one" not in page
     assert "Ask Sam" not in client_for("other_patient").get("/").content.decode()
+
+
+def test_the_patient_page_title_is_only_the_patients_name(personas, client_for):
+    page = client_for("therapist").get(f"/patients/{personas.care_team.pk}/").content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.strip().startswith("Paula Tient") and "<" not in title
+    assert page.count('id="course-heading"') == 1

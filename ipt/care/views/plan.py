@@ -1,4 +1,8 @@
-"""Placeholder: being written."""
+"""The course plan: problem areas, the formulation, the treatment contract and the termination review.
+
+Staff pages: the therapist writes, the supervisor reads. The patient reads the shared versions in
+plain words, acknowledges the formulation and signs the contract from their own account.
+"""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
