@@ -47,6 +47,14 @@ def current_course_of_patient(user: User) -> TreatmentCourse | None:
     return candidates[0] if candidates else None
 
 
+def my_course_or_404(user: User) -> TreatmentCourse:
+    """The patient's current course for their own ``my/...`` pages (404 when they have none)."""
+    course = current_course_of_patient(user)
+    if course is None:
+        raise Http404("You have no course yet.")
+    return course
+
+
 def is_course_therapist(user: User, course: TreatmentCourse) -> bool:
     return user.role == Role.THERAPIST and course.care_team.therapist_id == user.pk
 

@@ -15,32 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import pygal
-from pygal.style import Style
+
+from ipt.lib.charts import chart_style
 
 WIDTH, HEIGHT = 480, 360  # small, so the text stays legible when a phone scales it down
 MAX_DATE_LABELS = 8
 MAX_NUMBERS_PER_DATE = 2
 MAX_LABEL_CHARS = 24
-STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1b1f24",
-    foreground_strong="#1b1f24",
-    foreground_subtle="#8c959f",
-    opacity="1",
-    opacity_hover="1",
-    colors=("#1f5f8b", "#a4161a"),
-    font_family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
-    label_font_size=14,
-    major_label_font_size=14,
-    value_label_font_size=14,
-    title_font_size=16,
-    legend_font_size=14,
-    tooltip_font_size=14,
-    no_data_font_size=18,
-    guide_stroke_dasharray="2,4",
-    major_guide_stroke_dasharray="2,4",
-)
+STYLE = chart_style(colors=("#1f5f8b", "#a4161a"), font_size=14)
 
 
 @dataclass(frozen=True)

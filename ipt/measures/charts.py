@@ -20,9 +20,9 @@ from datetime import date
 from functools import lru_cache
 
 import pygal
-from pygal.style import Style
 
 from ipt.care.timeline_chart import _without_scripts, format_date
+from ipt.lib.charts import chart_style
 from ipt.measures.instruments import registry
 from ipt.measures.instruments.base import ScoringError
 
@@ -143,26 +143,7 @@ def render(
     chart = pygal.DateLine(
         width=WIDTH,
         height=HEIGHT,
-        style=Style(
-            background="#ffffff",
-            plot_background="#ffffff",
-            foreground="#1b1f24",
-            foreground_strong="#1b1f24",
-            foreground_subtle="#8c959f",
-            opacity="1",
-            opacity_hover="1",
-            colors=colours,
-            font_family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
-            label_font_size=12,
-            major_label_font_size=12,
-            value_label_font_size=12,
-            title_font_size=16,
-            legend_font_size=12,
-            tooltip_font_size=12,
-            no_data_font_size=18,
-            guide_stroke_dasharray="2,4",
-            major_guide_stroke_dasharray="2,4",
-        ),
+        style=chart_style(colors=colours, font_size=12),
         title=f"{instrument.title}: scores over time",
         js=[],
         disable_xml_declaration=True,

@@ -13,8 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
 from ipt.audit.actions import record
-from ipt.care.access import current_course_of_patient, get_course_for, is_course_therapist, require_therapist
+from ipt.care.access import (
+    get_course_for,
+    is_course_therapist,
+    my_course_or_404,
+    require_therapist,
+)
 from ipt.care.models import TreatmentCourse
+from ipt.lib.charts import svg_image_response
 from ipt.measures import access, actions, change, charts
 from ipt.measures.forms import AssignForm, answers_from, item_field_name
 from ipt.measures.instruments import gad, pcl5, phq, registry, wsas
@@ -26,7 +32,6 @@ from ipt.safety.views import crisis_panel_context
 from ipt.visits.models import Encounter, EncounterStatus
 
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
-CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 TOPICS = {
     "phq9": "depression",
     "phq2": "depression",
@@ -227,26 +232,16 @@ def measure_chart(request, course_id, code):
     ]
     _read(request, course, "measures.read", {"format": "svg", "instrument": code})
     svg = charts.render(code, points, sessions)
-    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
-    response["Content-Security-Policy"] = CHART_CSP
-    response["Content-Disposition"] = f'inline; filename="{code}.svg"'
-    return response
+    return svg_image_response(svg, f"{code}.svg")
 
 
 # Patient -------------------------------------------------------------------------------------------
 
 
-def _my_course(request) -> TreatmentCourse:
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("You have no course yet.")
-    return course
-
-
 @require_GET
 @role_required(Role.PATIENT)
 def my_questionnaires(request):
-    course = _my_course(request)
+    course = my_course_or_404(request.user)
     responses = list(access.responses_for(request.user, course))
     _read(request, course, "questionnaires.read")
     context = {
@@ -260,7 +255,7 @@ def my_questionnaires(request):
 @require_POST
 @role_required(Role.PATIENT)
 def start_questionnaire(request, assignment_id):
-    course = _my_course(request)
+    course = my_course_or_404(request.user)
     assignment = access.get_assignment_for(request.user, course, assignment_id)
     if not assignment.is_active:
         raise Http404("No such questionnaire.")
@@ -272,7 +267,7 @@ def start_questionnaire(request, assignment_id):
 
 def _own_response(request, response_id) -> QuestionnaireResponse:
     response = access.get_own_response(request.user, response_id)
-    if response.course_id != _my_course(request).pk:
+    if response.course_id != my_course_or_404(request.user).pk:
         raise Http404("No such questionnaire.")
     return response
 

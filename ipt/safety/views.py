@@ -10,7 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
 from ipt.audit.actions import record
-from ipt.care.access import current_course_of_patient, get_course_for, is_course_therapist, require_therapist
+from ipt.care.access import (
+    get_course_for,
+    is_course_therapist,
+    my_course_or_404,
+    require_therapist,
+)
 from ipt.safety import actions
 from ipt.safety.access import (
     alerts_for,
@@ -172,17 +177,10 @@ def safety_plan_version(request, course_id, version):
     return _version_page(request, course, version, "safety/version.html")
 
 
-def _my_course(request):
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("No course yet.")
-    return course
-
-
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_safety_plan(request):
-    course = _my_course(request)
+    course = my_course_or_404(request.user)
     return _safety_plan_page(
         request,
         course,
@@ -195,13 +193,13 @@ def my_safety_plan(request):
 @require_GET
 @role_required(Role.PATIENT)
 def my_safety_plan_versions(request):
-    return _versions_page(request, _my_course(request), "safety/versions.html")
+    return _versions_page(request, my_course_or_404(request.user), "safety/versions.html")
 
 
 @require_GET
 @role_required(Role.PATIENT)
 def my_safety_plan_version(request, version):
-    return _version_page(request, _my_course(request), version, "safety/version.html")
+    return _version_page(request, my_course_or_404(request.user), version, "safety/version.html")
 
 
 def _versions_page(request, course, template):

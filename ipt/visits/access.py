@@ -15,7 +15,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from ipt.accounts.models import Role, User
-from ipt.care.access import courses_for, current_course_of_patient, homework_for, is_course_therapist
+from ipt.care.access import (
+    courses_for,
+    current_course_of_patient,
+    homework_for,
+    is_course_therapist,
+    my_course_or_404,
+)
 from ipt.care.models import CourseStatus, HomeworkStatus, HomeworkTask, TreatmentCourse
 from ipt.visits.models import Encounter, NoteStatus, SessionNote
 
@@ -154,13 +160,6 @@ def get_my_homework(user: User, task_id) -> tuple[TreatmentCourse, HomeworkTask]
         return course, homework_with_sessions_for(user, course).get(pk=task_id)
     except (HomeworkTask.DoesNotExist, ValidationError, ValueError):
         raise Http404("No such to-do.") from None
-
-
-def my_course_or_404(user: User) -> TreatmentCourse:
-    course = current_course_of_patient(user)
-    if course is None:
-        raise Http404("You have no course yet.")
-    return course
 
 
 def open_todos_for_patient(user: User, course: TreatmentCourse | None = None) -> list[HomeworkTask]:

@@ -12,7 +12,7 @@ from ipt.audit.models import AuditEvent
 from ipt.care import timeline_chart
 from ipt.care.actions import inventory as actions
 from ipt.care.models import CourseStatus, InventoryPerson, TimelineEvent, TreatmentCourse
-from ipt.care.views.inventory import TIMELINE_CSP
+from ipt.lib.charts import IMAGE_CSP as TIMELINE_CSP
 
 DESCRIPTION = "EVENT-MARKER-3307 Sam proposed moving to another city"
 

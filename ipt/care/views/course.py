@@ -7,7 +7,6 @@ starts from ``get_course_for`` (404 for missing and not yours) and audits the re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,10 +16,10 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care.access import (
     courses_for,
-    current_course_of_patient,
     formulations_for,
     get_course_for,
     is_course_therapist,
+    my_course_or_404,
     problem_areas_for,
     require_therapist,
 )
@@ -203,9 +202,7 @@ def fidelity(request, course_id):
 @require_GET
 @role_required(Role.PATIENT)
 def my_course(request):
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("No course yet.")
+    course = my_course_or_404(request.user)
     _audit_read(request, course)
     held, planned = session_position(course)
     # The focus is named to the patient with the formulation, so it shows once one is shared.

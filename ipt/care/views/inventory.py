@@ -24,12 +24,12 @@ from ipt.audit.actions import record
 from ipt.care import circle as closeness
 from ipt.care import timeline_chart
 from ipt.care.access import (
-    current_course_of_patient,
     get_course_for,
     get_inventory_person_for,
     inventory_for,
     is_course_patient,
     is_course_therapist,
+    my_course_or_404,
     require_therapist,
     require_therapist_or_patient,
     timeline_for,
@@ -54,16 +54,9 @@ from ipt.care.models import (
     Relation,
     TreatmentCourse,
 )
+from ipt.lib.charts import svg_image_response
 
 HISTORY_LIMIT = 100
-TIMELINE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-
-
-def _my_course(request) -> TreatmentCourse:
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("You have no course yet.")
-    return course
 
 
 def _read(request, course: TreatmentCourse, action: str, detail: dict | None = None) -> None:
@@ -310,13 +303,13 @@ def inventory_person(request, course_id, person_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_inventory(request):
-    return _inventory_page(request, _my_course(request), patient_view=True)
+    return _inventory_page(request, my_course_or_404(request.user), patient_view=True)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_inventory_person(request, person_id):
-    return _person_page(request, _my_course(request), person_id, patient_view=True)
+    return _person_page(request, my_course_or_404(request.user), person_id, patient_view=True)
 
 
 # Closeness circle ------------------------------------------------------------------------------
@@ -389,7 +382,7 @@ def circle(request, course_id):
 @require_GET
 @role_required(Role.PATIENT)
 def my_circle(request):
-    course = _my_course(request)
+    course = my_course_or_404(request.user)
     _read(request, course, "circle.read")
     return render(request, "care/my_circle.html", _circle_context(request, course, patient_view=True))
 
@@ -500,7 +493,7 @@ def timeline(request, course_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_timeline(request):
-    return _timeline_page(request, _my_course(request), patient_view=True)
+    return _timeline_page(request, my_course_or_404(request.user), patient_view=True)
 
 
 @never_cache
@@ -516,7 +509,4 @@ def timeline_svg(request, course_id):
         timeline_chart.ChartEvent(number=event.number, occurred_on=event.occurred_on, mood=event.mood)
         for event in events
     ]
-    response = HttpResponse(timeline_chart.render(chart_events), content_type="image/svg+xml; charset=utf-8")
-    response["Content-Security-Policy"] = TIMELINE_CSP
-    response["Content-Disposition"] = 'inline; filename="timeline.svg"'
-    return response
+    return svg_image_response(timeline_chart.render(chart_events), "timeline.svg")

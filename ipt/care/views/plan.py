@@ -6,7 +6,6 @@ plain words, acknowledges the formulation and signs the contract from their own 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,12 +14,12 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care.access import (
     contracts_for,
-    current_course_of_patient,
     formulations_for,
     get_course_for,
     get_problem_area_for,
     inventory_for,
     is_course_therapist,
+    my_course_or_404,
     problem_areas_for,
     require_therapist,
     termination_review_for,
@@ -289,9 +288,7 @@ def formulation(request, course_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_formulation(request):
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("No course yet.")
+    course = my_course_or_404(request.user)
     # The patient's queryset holds shared versions only; the clinical text is never even loaded.
     shared = formulations_for(request.user, course).defer("clinical_text").order_by("-version").first()
     form = VersionForm(initial={"version": shared.version} if shared else {})
@@ -412,9 +409,7 @@ def contract(request, course_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def my_contract(request):
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("No course yet.")
+    course = my_course_or_404(request.user)
     context = _contract_context(request.user, course)
     current = context["current"]
     sign_form = _signature_form(request.user, current)
@@ -492,9 +487,7 @@ def termination(request, course_id):
 @require_GET
 @role_required(Role.PATIENT)
 def my_termination(request):
-    course = current_course_of_patient(request.user)
-    if course is None:
-        raise Http404("No course yet.")
+    course = my_course_or_404(request.user)
     review = termination_review_for(request.user, course)  # None until the therapist shares it
     next_step = ""
     if review is not None:
