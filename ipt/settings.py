@@ -40,6 +40,14 @@ CSRF_TRUSTED_ORIGINS = env_list(env("CSRF_TRUSTED_ORIGINS", ""))
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Directory of clinic-supplied instrument definition files (docs/instrument-definitions.md).
 IPT_INSTRUMENT_DIR = env("IPT_INSTRUMENT_DIR", "")
+# Telehealth: reminders before each appointment (minutes), the call's opening window, ICE servers.
+IPT_REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list(env("IPT_REMINDER_OFFSETS_MINUTES", "1440,60"))]
+IPT_CALL_OPENS_MINUTES_BEFORE = int(env("IPT_CALL_OPENS_MINUTES_BEFORE", "15"))
+IPT_CALL_CLOSES_MINUTES_AFTER = int(env("IPT_CALL_CLOSES_MINUTES_AFTER", "60"))
+IPT_STUN_URLS = env_list(env("IPT_STUN_URLS", ""))
+IPT_TURN_URLS = env_list(env("IPT_TURN_URLS", ""))
+IPT_TURN_SECRET = env("IPT_TURN_SECRET", "")  # coturn static-auth-secret (REST API credentials)
+IPT_TURN_TTL_SECONDS = int(env("IPT_TURN_TTL_SECONDS", str(4 * 60 * 60)))
 # Unacknowledged risk alerts escalate to the therapist's supervisor after this many minutes.
 IPT_ALERT_ESCALATE_AFTER_MINUTES = int(env("IPT_ALERT_ESCALATE_AFTER_MINUTES", "60"))
 
@@ -55,12 +63,16 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "ipt.audit",
     "ipt.accounts",
     "ipt.care",
     "ipt.visits",
     "ipt.measures",
     "ipt.safety",
+    "ipt.scheduling",
+    "ipt.telehealth",
     "ipt.interop",
 ]
 
@@ -133,6 +145,17 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Background tasks (reminders, emails): stored in the database and run by `manage.py db_worker`;
+# with REDIS_URL (or IPT_TASKS_BACKEND=rq) in Redis and run by
+# `manage.py rqworker --job-class django_tasks_rq.Job --with-scheduler`.
+IPT_TASKS_BACKEND = env("IPT_TASKS_BACKEND", "rq" if REDIS_URL else "database")
+if IPT_TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Accounts, passwords and sessions
 AUTH_USER_MODEL = "accounts.User"

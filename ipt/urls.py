@@ -69,6 +69,8 @@ urlpatterns = [
     path("", include("ipt.visits.urls")),
     path("", include("ipt.measures.urls")),
     path("", include("ipt.safety.urls")),
+    path("", include("ipt.scheduling.urls")),
+    path("", include("ipt.telehealth.urls")),
     path("", include("ipt.interop.urls")),
     *password_reset,
 ]

@@ -1,0 +1,62 @@
+"""The only road to appointments and availability: every query starts from the acting user.
+
+Readers of an appointment: its patient, its therapist and the therapist's supervisor. Admins see
+none (they run the practice, not its clinical calendar). "Missing" and "not yours" look the same.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from ipt.accounts.access import care_teams_for
+from ipt.accounts.models import Role, User
+from ipt.scheduling.models import Appointment, TherapistProfile
+
+
+def appointments_for(user: User) -> QuerySet[Appointment]:
+    appointments = Appointment.objects.select_related("therapist", "patient", "course")
+    if not user.is_authenticated or not user.is_active:
+        return appointments.none()
+    if user.role == Role.PATIENT:
+        return appointments.filter(patient=user)
+    if user.role == Role.THERAPIST:
+        return appointments.filter(therapist=user)
+    if user.role == Role.SUPERVISOR:
+        return appointments.filter(therapist__supervisor=user)
+    return appointments.none()
+
+
+def get_appointment_for(user: User, appointment_id) -> Appointment:
+    try:
+        return appointments_for(user).get(pk=appointment_id)
+    except (Appointment.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such appointment.") from None
+
+
+def is_member(user: User, appointment: Appointment) -> bool:
+    """The two people who meet: only they may join its waiting room and call."""
+    return user.pk in (appointment.therapist_id, appointment.patient_id)
+
+
+def therapists_bookable_by(user: User) -> QuerySet[User]:
+    """A patient books with their own therapist; a therapist books in their own calendar."""
+    if not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.role == Role.PATIENT:
+        return User.objects.filter(pk__in=care_teams_for(user).values("therapist"), is_active=True)
+    if user.role == Role.THERAPIST:
+        return User.objects.filter(pk=user.pk)
+    return User.objects.none()
+
+
+def get_bookable_therapist_for(user: User, therapist_id) -> User:
+    try:
+        return therapists_bookable_by(user).get(pk=therapist_id)
+    except (User.DoesNotExist, ValidationError, ValueError):
+        raise Http404("No such therapist.") from None
+
+
+def profile_of(therapist: User) -> TherapistProfile:
+    """A therapist's booking rules, created with the defaults on first use."""
+    profile, _created = TherapistProfile.objects.get_or_create(therapist=therapist)
+    return profile
