@@ -55,7 +55,7 @@ SERVER_START_TIMEOUT = 30.0
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     # trylast: after -m/-k deselection, so a run without browser tests keeps the in-memory DB.
-    if any(item.get_closest_marker("browser") for item in items):
+    if any(item.get_closest_marker("browser") or "asgi_live_server" in item.fixturenames for item in items):
         _use_a_file_for_the_sqlite_test_database()
 
 
@@ -101,7 +101,7 @@ class LiveServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _start_uvicorn(env: dict[str, str], log: Path) -> LiveServer:
+def _start_uvicorn(env: dict[str, str], log: Path, workers: int = 1) -> LiveServer:
     """Start uvicorn in its own process group; retry on another port if the probed one was taken."""
     for _attempt in range(3):
         port = _free_port()
@@ -122,6 +122,8 @@ def _start_uvicorn(env: dict[str, str], log: Path) -> LiveServer:
             "warning",
             "--timeout-graceful-shutdown",
             "2",
+            "--workers",
+            str(workers),
         ]
         with log.open("ab") as output:
             process = subprocess.Popen(
@@ -185,12 +187,12 @@ def _share_realtime_prefix(settings, prefix: str) -> None:
 
 
 @pytest.fixture
-def asgi_live_server(transactional_db, settings, tmp_path) -> Iterator[LiveServer]:
-    """uvicorn serving ``ipt.asgi:application`` on a free loopback port, on the test database.
+def live_server_factory(transactional_db, settings, tmp_path) -> Iterator[Callable[..., LiveServer]]:
+    """start(workers=1) -> another uvicorn on the test database, sharing one Redis prefix.
 
-    One server per test (it is ready in about half a second), so no state survives between
-    tests. It runs with the development settings ``make run`` uses (DEBUG on, static files
-    served), pointed at the test database.
+    Every server started by one test shares the channel layer (with REDIS_URL), so two of them
+    are two processes of one deployment. They run with the development settings ``make run``
+    uses (DEBUG on, static files served), pointed at the test database.
     """
     prefix = f"ipt-browser-{uuid.uuid4().hex[:12]}"
     env = {
@@ -206,10 +208,27 @@ def asgi_live_server(transactional_db, settings, tmp_path) -> Iterator[LiveServe
     if django_settings.REDIS_URL:
         env["REDIS_URL"] = django_settings.REDIS_URL
         _share_realtime_prefix(settings, prefix)
-    server = _start_uvicorn(env, tmp_path / "uvicorn.log")
+    started: list[LiveServer] = []
+
+    def start(workers: int = 1) -> LiveServer:
+        server = _start_uvicorn(env, tmp_path / f"uvicorn-{len(started)}.log", workers=workers)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        _stop(server.process)
+
+
+@pytest.fixture
+def asgi_live_server(live_server_factory, settings) -> LiveServer:
+    """uvicorn serving ``ipt.asgi:application`` on a free loopback port, on the test database.
+
+    One server per test (it is ready in about half a second), so no state survives between tests.
+    """
+    server = live_server_factory()
     settings.SITE_URL = server.url
-    yield server
-    _stop(server.process)
+    return server
 
 
 @pytest.fixture(scope="module")
