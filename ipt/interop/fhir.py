@@ -5,7 +5,9 @@ What goes out is what another service needs to continue care and nothing more:
 - a CarePlan per treatment course (status, format, dates) with the problem areas as activities and
   their goals as Goal resources, and the course's sessions (Encounter: number, date, status);
 - when questionnaires exist, each instrument as a Questionnaire, each completed form as a
-  QuestionnaireResponse and its total as an Observation (LOINC code, ``derivedFrom`` the response).
+  QuestionnaireResponse and its total as an Observation (LOINC code, ``derivedFrom`` the response);
+- the appointments (Appointment: status, start, end, the two participants; an Encounter names the
+  Appointment it came from) and each signed telehealth consent (Consent: version, date).
 
 What never goes out, to anyone: session-note text (summaries included), psychotherapy (private)
 notes, the referral reason, the formulation, medication and prescriber details, the interpersonal
@@ -14,7 +16,8 @@ it with markers in every one of those fields.
 
 Ids: Patient is the care team's id (the patient's record, as in ``/patients/<care_team_id>/``),
 Practitioner the therapist's user id, CarePlan the course's, Goal the problem area's, Encounter
-the encounter's, Questionnaire the instrument code, QuestionnaireResponse the response's and its
+the encounter's, Appointment the appointment's, Consent the signature's, Questionnaire the
+instrument code, QuestionnaireResponse the response's and its
 Observation the response's id with ``-total``. Every reference is relative and resolves within
 the bundle it is sent in.
 """
@@ -25,6 +28,9 @@ from ipt.accounts.models import CareTeam, User
 from ipt.care.access import courses_for, formulations_for, problem_areas_for
 from ipt.care.models import CourseStatus, ProblemArea, ProblemAreaRank, TreatmentCourse
 from ipt.interop import measures
+from ipt.scheduling.access import appointments_for
+from ipt.scheduling.models import Appointment
+from ipt.telehealth.models import ConsentSignature
 from ipt.visits.models import Encounter, EncounterStatus
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
@@ -33,6 +39,7 @@ ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 GOAL_CATEGORY_TEXT = "Interpersonal problem area"
 IPT_TEXT = "Interpersonal psychotherapy (IPT)"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 
 CARE_PLAN_STATUS: dict[str, str] = {
     CourseStatus.INTAKE: "active",
@@ -108,8 +115,10 @@ def goal_resource(area: ProblemArea, patient: dict, plan_status: str) -> dict:
     }
 
 
-def encounter_resource(encounter: Encounter, patient: dict, practitioner: dict) -> dict:
-    return {
+def encounter_resource(
+    encounter: Encounter, patient: dict, practitioner: dict, appointment_id: str | None = None
+) -> dict:
+    resource = {
         "resourceType": "Encounter",
         "id": str(encounter.pk),
         "status": ENCOUNTER_STATUS.get(encounter.status, "unknown"),
@@ -118,6 +127,41 @@ def encounter_resource(encounter: Encounter, patient: dict, practitioner: dict) 
         "subject": ref(patient),
         "participant": [{"individual": ref(practitioner)}],
         "period": {"start": instant(encounter.starts_at)},
+    }
+    if appointment_id is not None:
+        resource["appointment"] = [{"reference": f"Appointment/{appointment_id}"}]
+    return resource
+
+
+def appointment_resource(appointment: Appointment, patient: dict, practitioner: dict) -> dict:
+    """Status names are FHIR's own; the cancellation reason (free text) stays home."""
+    return {
+        "resourceType": "Appointment",
+        "id": str(appointment.pk),
+        "status": appointment.status,
+        "serviceType": [{"text": IPT_TEXT}],
+        "appointmentType": {"text": "Video session"},
+        "start": instant(appointment.start),
+        "end": instant(appointment.end),
+        "minutesDuration": int((appointment.end - appointment.start).total_seconds() // 60),
+        "created": instant(appointment.created_at),
+        "participant": [
+            {"actor": ref(patient), "required": "required", "status": "accepted"},
+            {"actor": ref(practitioner), "required": "required", "status": "accepted"},
+        ],
+    }
+
+
+def consent_resource(signature: ConsentSignature, patient: dict) -> dict:
+    return {
+        "resourceType": "Consent",
+        "id": str(signature.pk),
+        "status": "active",
+        "scope": {"coding": [{"system": CONSENT_SCOPE, "code": "treatment", "display": "Treatment"}]},
+        "category": [{"coding": [{"system": LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
+        "patient": ref(patient),
+        "dateTime": instant(signature.signed_at),
+        "policyRule": {"text": f"{signature.document.title}, version {signature.document.version}"},
     }
 
 
@@ -194,6 +238,8 @@ def patient_record(user: User, team: CareTeam) -> Record:
     record = Record(patient, [patient])
     practitioner = record.add(practitioner_resource(team.therapist))
     courses = list(courses_for(user).filter(care_team=team).order_by("created_at"))
+    appointments = list(appointments_for(user).filter(patient=team.patient))
+    appointment_of = {a.encounter_id: str(a.pk) for a in appointments if a.encounter_id is not None}
     for course in courses:
         status = CARE_PLAN_STATUS[CourseStatus(course.status)]
         areas = _areas_visible_to(user, course)
@@ -201,10 +247,18 @@ def patient_record(user: User, team: CareTeam) -> Record:
         encounter_rows = Encounter.objects.filter(course=course, course__in=courses_for(user)).only(
             "id", "course_id", "number", "starts_at", "status"
         )
-        encounters = [record.add(encounter_resource(row, patient, practitioner)) for row in encounter_rows]
+        encounters = [
+            record.add(encounter_resource(row, patient, practitioner, appointment_of.get(row.pk)))
+            for row in encounter_rows
+        ]
         record.add(care_plan_resource(course, patient, practitioner, goals, areas, encounters))
     for resource in measures.questionnaire_resources(user, courses, patient):
         record.add(resource)
+    for appointment in appointments:
+        record.add(appointment_resource(appointment, patient, practitioner))
+    # ``team`` came from the user's care teams: its patient's signatures are theirs to see.
+    for signature in ConsentSignature.objects.filter(patient=team.patient).select_related("document"):
+        record.add(consent_resource(signature, patient))
     return record
 
 

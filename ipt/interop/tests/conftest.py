@@ -22,6 +22,8 @@ from ipt.care.models import (
 )
 from ipt.measures.instruments import registry
 from ipt.measures.models import QuestionnaireResponse, ResponseStatus
+from ipt.scheduling.models import Appointment, AppointmentStatus
+from ipt.telehealth.models import ConsentDocument, ConsentSignature, LocationCheck
 from ipt.visits.models import Encounter, EncounterStatus, NoteStatus, SessionNote
 
 GOAL = "Tell my partner what I need"
@@ -39,6 +41,8 @@ NEVER = {
     "inventory": "INVENTORY-MARKER-1188",
     "strategies": "STRATEGY-MARKER-2034",
     "relationship": "RELATIONSHIP-MARKER-7750",
+    "cancellation": "CANCELLATION-MARKER-6618",
+    "location": "LOCATION-MARKER-3141",
 }
 PHQ9_ANSWERS = ([2] * 9 + [1], [1] * 9 + [1], [1, 1, 1, 0, 0, 0, 0, 0, 0, 0])  # 18, 9, 3
 
@@ -125,7 +129,50 @@ def build_record(team, *, formulation_shared: bool = True) -> Record:
         created_by=therapist,
     )
     QuestionnaireResponse.objects.create(course=course, instrument="gad7", answers=[1, 2])  # a draft
+    _appointments(team, course, encounters[-1])
     return Record(course, area, encounters, responses)
+
+
+def _appointments(team, course: TreatmentCourse, held: Encounter) -> None:
+    """One held by video (with its location check), one cancelled, one to come; a signed consent."""
+    common = {
+        "therapist": team.therapist,
+        "patient": team.patient,
+        "course": course,
+        "created_by": team.therapist,
+    }
+    start = held.starts_at
+    appointment = Appointment.objects.create(
+        **common,
+        start=start,
+        end=start + timedelta(minutes=50),
+        status=AppointmentStatus.FULFILLED,
+        encounter=held,
+    )
+    LocationCheck.objects.create(
+        appointment=appointment,
+        country="GB",
+        region="GB-ENG",
+        emergency_address=NEVER["location"],
+        is_private=True,
+        callback_number=NEVER["location"],
+    )
+    Appointment.objects.create(
+        **common,
+        start=start + timedelta(days=3),
+        end=start + timedelta(days=3, minutes=50),
+        status=AppointmentStatus.CANCELLED,
+        cancellation_reason=NEVER["cancellation"],
+    )
+    Appointment.objects.create(
+        **common, start=start + timedelta(days=7), end=start + timedelta(days=7, minutes=50)
+    )
+    document, _ = ConsentDocument.objects.get_or_create(
+        version=1, defaults={"title": "Consent to video sessions", "body": "Text."}
+    )
+    ConsentSignature.objects.create(
+        document=document, patient=team.patient, typed_name=team.patient.display_name
+    )
 
 
 @pytest.fixture

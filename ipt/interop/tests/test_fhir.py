@@ -60,7 +60,16 @@ def test_the_everything_bundle_is_valid_r4_and_every_reference_resolves(personas
     assert bundle["total"] == 1 and bundle["entry"][0]["search"]["mode"] == "match"
     kinds = [resource["resourceType"] for resource in resources]
     assert kinds[0] == "Patient"
-    for kind in ("Practitioner", "CarePlan", "Goal", "Encounter", "Questionnaire", "QuestionnaireResponse"):
+    for kind in (
+        "Practitioner",
+        "CarePlan",
+        "Goal",
+        "Encounter",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Appointment",
+        "Consent",
+    ):
         assert kind in kinds, kind
     present = {f"{resource['resourceType']}/{resource['id']}" for resource in resources}
     for reference in references(resources):
@@ -237,3 +246,21 @@ def test_the_patient_meets_the_problem_areas_only_with_a_shared_formulation(pers
 def test_a_clinic_instrument_code_becomes_a_valid_fhir_id():
     assert questionnaire_id("cssrs-screen") == "cssrs-screen"
     assert questionnaire_id("my_clinic/scale v2") == "my-clinic-scale-v2"
+
+
+def test_appointments_keep_their_fhir_status_and_link_the_encounter_they_led_to(personas, client_for, record):
+    resources = validate_bundle(get_json(client_for("patient"), reverse("my_record_json")))
+    appointments = by_type(resources, "Appointment")
+    assert sorted(a["status"] for a in appointments) == ["booked", "cancelled", "fulfilled"]
+    fulfilled = next(a for a in appointments if a["status"] == "fulfilled")
+    assert fulfilled["minutesDuration"] == 50
+    assert {p["actor"]["reference"].split("/")[0] for p in fulfilled["participant"]} == {
+        "Patient",
+        "Practitioner",
+    }
+    encounter = next(e for e in by_type(resources, "Encounter") if e["id"] == str(record.encounters[-1].pk))
+    assert encounter["appointment"] == [{"reference": f"Appointment/{fulfilled['id']}"}]
+    (consent,) = by_type(resources, "Consent")
+    assert consent["policyRule"]["text"].endswith("version 1") and consent["patient"]["reference"].startswith(
+        "Patient/"
+    )
