@@ -1,5 +1,6 @@
 # IPT Online: everyday commands. No activation needed: everything runs from .venv/bin/.
 #   make run     install, migrate, load the demo practice, serve on http://$(HOST):$(PORT)
+#                (with the background task worker, which stops when the server stops)
 #   make test    make check, then the whole test suite
 #   make check   lint, format, migrations, types, production deploy check
 #   make lock    recompile requirements.lock from requirements.in
@@ -16,6 +17,8 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
+# `make run` starts the task worker in its own session, so Ctrl-C reaches it once, from the trap.
+SETSID := $(shell command -v setsid 2>/dev/null)
 # Files mypy checks (the rest of the code is analysed only as far as these import it).
 TYPED := ipt/lib $(wildcard ipt/*/access.py) $(wildcard ipt/*/actions.py) $(wildcard ipt/*/actions)
 # pytest-xdist workers; PYTEST_WORKERS=0 runs the suite in one process.
@@ -51,8 +54,12 @@ run: install
 	@echo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in as therapist@demo.test (or any demo account above)."
 	@echo "Staff accounts ask for a 6-digit code: $(PY) manage.py demo_totp prints the current one."
+	@echo "Background tasks (reminders) run alongside: $(PY) manage.py task_worker (stops with the server)."
 	@echo
-	$(BIN)/uvicorn ipt.asgi:application --host $(HOST) --port $(PORT)
+	@$(SETSID) $(PY) manage.py task_worker & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(BIN)/uvicorn ipt.asgi:application --host $(HOST) --port $(PORT)
 
 check: install
 	$(BIN)/ruff check .

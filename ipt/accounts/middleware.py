@@ -9,7 +9,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts import sessions
 
-PASSIVE_PATHS = ("/session/status",)
+# Requests that are not activity: a status poll, a calendar app fetching the private feed.
+PASSIVE_PATHS = ("/session/status", "/calendar/feed/")
 
 
 class SessionTimeoutMiddleware:
@@ -37,7 +38,16 @@ def _signed_out_message(reason: str) -> str:
     return "You were signed out after a period without activity. Please sign in again."
 
 
-MFA_EXEMPT_PREFIXES = ("/mfa/", "/logout/", "/static/", "/healthz", "/crisis/", "/api/", "/session/")
+MFA_EXEMPT_PREFIXES = (
+    "/mfa/",
+    "/logout/",
+    "/static/",
+    "/healthz",
+    "/crisis/",
+    "/api/",
+    "/session/",
+    "/calendar/feed/",  # its token is the credential
+)
 
 
 class RequireMFAMiddleware:

@@ -7,10 +7,11 @@ none (they run the practice, not its clinical calendar). "Missing" and "not your
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from ipt.accounts.access import care_teams_for
 from ipt.accounts.models import Role, User
-from ipt.scheduling.models import Appointment, TherapistProfile
+from ipt.scheduling.models import LIVE_STATUSES, Appointment, TherapistProfile
 
 
 def appointments_for(user: User) -> QuerySet[Appointment]:
@@ -31,6 +32,16 @@ def get_appointment_for(user: User, appointment_id) -> Appointment:
         return appointments_for(user).get(pk=appointment_id)
     except (Appointment.DoesNotExist, ValidationError, ValueError):
         raise Http404("No such appointment.") from None
+
+
+def next_appointment_for(user: User) -> Appointment | None:
+    """The user's next live appointment that has not ended yet (the one to join today)."""
+    return (
+        appointments_for(user)
+        .filter(status__in=LIVE_STATUSES, end__gte=timezone.now())
+        .order_by("start")
+        .first()
+    )
 
 
 def is_member(user: User, appointment: Appointment) -> bool:

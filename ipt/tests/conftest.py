@@ -55,7 +55,11 @@ SERVER_START_TIMEOUT = 30.0
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     # trylast: after -m/-k deselection, so a run without browser tests keeps the in-memory DB.
-    if any(item.get_closest_marker("browser") or "asgi_live_server" in item.fixturenames for item in items):
+    if any(
+        item.get_closest_marker("browser")
+        or {"asgi_live_server", "live_server_factory"} & set(item.fixturenames)
+        for item in items
+    ):
         _use_a_file_for_the_sqlite_test_database()
 
 
