@@ -130,7 +130,9 @@ if REDIS_URL:
             # redis-py 8 defaults socket_timeout to 5 s, the length of channels_redis's blocking
             # pop: every idle consumer would crash with TimeoutError after 5 s. Wait longer.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                # Redis-py's pool raises (not waits) past max_connections: hundreds of sockets
+                # leaving their groups at once need more than its default.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
                 "prefix": f"{REDIS_PREFIX}:asgi",
             },
         }

@@ -2,6 +2,7 @@
 
 from base64 import b32encode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
@@ -33,6 +34,8 @@ from ipt.care import access as care_access
 from ipt.care.checklist import session_position
 from ipt.care.models import TreatmentCourse
 from ipt.measures import access as measures_access
+from ipt.scheduling import access as scheduling_access
+from ipt.telehealth import access as telehealth_access
 from ipt.visits import access as visits_access
 from ipt.visits.models import EncounterStatus
 
@@ -227,7 +230,7 @@ def _supervisor_home(request):
 
 def _patient_home(request):
     team = access.get_own_care_team(request.user)
-    course, held, todos, due_questionnaires = None, 0, [], []
+    course, held, todos, due_questionnaires, next_appointment = None, 0, [], [], None
     if team is not None:
         record(
             actor=request.user, action="patient.home.read", target=team, patient=request.user, request=request
@@ -237,7 +240,13 @@ def _patient_home(request):
             held, _ = session_position(course)
             todos = visits_access.open_todos_for_patient(request.user, course)
             due_questionnaires = measures_access.due_questionnaires(course)
+        next_appointment = scheduling_access.next_appointment_for(request.user)
+        if next_appointment is not None:
+            next_appointment.join_url = telehealth_access.join_url_for(request.user, next_appointment)
     context = {
+        "next_appointment": next_appointment,
+        "call_opens_minutes": settings.IPT_CALL_OPENS_MINUTES_BEFORE,
+        "zone": request.user.time_zone,
         "team": team,
         "course": course,
         "held": held,

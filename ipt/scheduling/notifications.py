@@ -1,4 +1,5 @@
-"""What happens after a booking change commits: emails with .ics, and reminders queued.
+"""What happens after a booking change commits: emails with .ics, reminders queued, and an open
+waiting room told.
 
 The booking actions call these on commit. A mail server or queue that is down is logged and does
 not undo or fail the booking (it has already been saved).
@@ -14,6 +15,7 @@ from django.utils import timezone
 from ipt.scheduling import emails
 from ipt.scheduling.models import Appointment
 from ipt.scheduling.tasks import send_reminder
+from ipt.telehealth import events
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +30,13 @@ def appointments_booked(appointments) -> None:
 def appointment_cancelled(appointment) -> None:
     # Its queued reminders stay queued and find it cancelled when they run.
     _safely(emails.send_cancelled, appointment, what="cancellation email")
+    _safely(events.appointment_cancelled, appointment, what="waiting-room notice")
 
 
 def appointment_rescheduled(old, new) -> None:
     # The old time's reminders find it cancelled (or moved) when they run; the new one gets its own.
     _safely(emails.send_rescheduled, old, new, what="rescheduling email")
+    _safely(events.appointment_cancelled, old, what="waiting-room notice")
     _safely(schedule_reminders, new, what="reminders")
 
 

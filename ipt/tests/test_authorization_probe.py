@@ -91,6 +91,8 @@ from ipt.care.models import (
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse
 from ipt.safety.models import CrisisLine, RiskAlert, SafetyPlanVersion
+from ipt.scheduling.models import Appointment, AppointmentStatus
+from ipt.telehealth.models import ChatMessage, LocationCheck
 from ipt.visits.models import Addendum, Encounter, NoteStatus, RiskLevel, SessionNote, Technique
 
 # A staff member who typed the password but not yet the TOTP code: sees nothing clinical.
@@ -152,6 +154,7 @@ ID_PARAMETER_MODELS: dict[str, type[models.Model]] = {
     "response_id": QuestionnaireResponse,
     "alert_id": RiskAlert,
     "line_id": CrisisLine,
+    "appointment_id": Appointment,
 }
 
 JUNK = "probe-junk-'<x>\""  # for parameters that take any text
@@ -423,7 +426,60 @@ def _build_course(personas: Personas, owner: str) -> tuple[list[Marker], dict[st
         written_by=patient,
     )
     label(plan, "safety-plan")
+    _build_appointments(course, therapist, patient, secret, label)
     return markers, labels
+
+
+def _build_appointments(course, therapist, patient, secret, label) -> None:
+    """One appointment of each kind the telehealth pages treat differently, in the call window."""
+    now = timezone.now()
+    common = {"therapist": therapist, "patient": patient, "course": course, "created_by": therapist}
+    booked = Appointment.objects.create(
+        **common, start=now + timedelta(minutes=5), end=now + timedelta(minutes=55)
+    )
+    label(booked, "appointment-booked")
+    # The patient typed these: theirs and their care team's (shown to staff at the call).
+    LocationCheck.objects.create(
+        appointment=booked,
+        country="GB",
+        region="GB-ENG",
+        emergency_address=secret(SHARED, "location-address", on_pages=False),
+        is_private=True,
+        callback_number=secret(SHARED, "location-callback", on_pages=False),
+    )
+    encounter = Encounter.objects.create(
+        course=course,
+        number=3,
+        phase=CourseStatus.MIDDLE,
+        starts_at=now - timedelta(minutes=70),
+        created_by=therapist,
+    )
+    SessionNote.objects.create(encounter=encounter)
+    arrived = Appointment.objects.create(
+        **common,
+        start=now - timedelta(minutes=70),
+        end=now - timedelta(minutes=20),
+        status=AppointmentStatus.ARRIVED,
+        arrived_at=now - timedelta(minutes=68),
+        encounter=encounter,
+    )
+    label(arrived, "appointment-arrived")
+    ChatMessage.objects.create(
+        encounter=encounter,
+        sender=patient,
+        client_id=uuid.uuid4(),
+        body=secret(SHARED, "chat", on_pages=False),
+    )
+    cancelled = Appointment.objects.create(
+        **common,
+        start=now + timedelta(days=2),
+        end=now + timedelta(days=2, minutes=50),
+        status=AppointmentStatus.CANCELLED,
+        cancelled_at=now,
+        cancelled_by=patient,
+        cancellation_reason=secret(SHARED, "cancellation-reason", on_pages=False),
+    )
+    label(cancelled, "appointment-cancelled")
 
 
 def _referral_marker(team: CareTeam, owner: str) -> Marker:
@@ -894,12 +950,20 @@ def _is_patients_own_page(path: str) -> bool:
 
 def _may_not_write_the_named_records(world: World, persona: str, target: Target) -> bool:
     """On a patient's own page only a patient writes; on a staff page naming a team's records, only
-    that team's therapist (the supervisor reads, the patient writes on their ``my/`` pages)."""
+    that team's therapist (the supervisor reads, the patient writes on their ``my/`` pages); on an
+    appointment's pages its patient and therapist."""
     user = world.user(persona)
     if _is_patients_own_page(target.path):
         return user is None or user.role != Role.PATIENT
     owners = {world.owner_of[value] for value in target.values.values() if value in world.owner_of}
+    if _is_appointment_page(target.path):
+        return any(persona not in (TEAM_THERAPIST[owner], owner) for owner in owners)
     return any(TEAM_THERAPIST[owner] != persona for owner in owners)
+
+
+def _is_appointment_page(path: str) -> bool:
+    """An appointment's pages: its two members act there (cancel, reschedule, join, the call)."""
+    return path.startswith("/appointments/")
 
 
 def page_is_forbidden(world: World, persona: str, target: Target) -> bool:
@@ -934,6 +998,10 @@ def websocket_expectation(world: World, persona: str, target: Target, transport:
     if "care_team_id" in target.values:
         visible = {str(team.pk) for team in access.care_teams_for(user)}
         return target.values["care_team_id"] in visible
+    if "appointment_id" in target.values:
+        owner = world.owner_of.get(target.values["appointment_id"])
+        if persona not in (owner, TEAM_THERAPIST.get(owner)):
+            return False  # only the two members of an appointment meet in its rooms
     return None
 
 
