@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ipt.safety",
     "ipt.scheduling",
     "ipt.telehealth",
+    "ipt.practice",
     "ipt.interop",
 ]
 

@@ -71,6 +71,7 @@ urlpatterns = [
     path("", include("ipt.safety.urls")),
     path("", include("ipt.scheduling.urls")),
     path("", include("ipt.telehealth.urls")),
+    path("", include("ipt.practice.urls")),
     path("", include("ipt.interop.urls")),
     *password_reset,
 ]

@@ -1,0 +1,81 @@
+"""Between sessions: the mood and interpersonal diary, and psychoeducation lessons.
+
+The diary is the patient's own words about people in their life: every free-text field is
+encrypted. Lessons are written in the code (``ipt.practice.lessons``); only who was given which
+lesson, and how far they got, is stored.
+"""
+
+import uuid
+
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.utils import timezone
+
+from ipt.lib.crypto import EncryptedTextField
+
+
+class DiaryEntry(models.Model):
+    """One day: mood 0 (worst) to 10 (best), and that day's interactions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey("care.TreatmentCourse", on_delete=models.PROTECT, related_name="diary_entries")
+    day = models.DateField()
+    mood = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
+    note = EncryptedTextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["course", "day"], name="one_diary_entry_per_day")]
+
+    def __str__(self) -> str:
+        return f"Diary {self.day}: mood {self.mood}"
+
+
+class Feeling(models.TextChoices):
+    GOOD = "good", "It felt good"
+    MIXED = "mixed", "Mixed"
+    BAD = "bad", "It felt bad"
+
+
+class DiaryInteraction(models.Model):
+    """Contact with one person that day: someone from the inventory, or a new name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    entry = models.ForeignKey(DiaryEntry, on_delete=models.CASCADE, related_name="interactions")
+    person = models.ForeignKey(
+        "care.InventoryPerson",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="diary_interactions",
+    )
+    other_person = EncryptedTextField(blank=True, help_text="Someone not (yet) in the inventory")
+    what_happened = EncryptedTextField(blank=True)
+    feeling = models.CharField(max_length=10, choices=Feeling.choices)
+
+    class Meta:
+        ordering = ["entry__day"]
+
+
+class LessonAssignment(models.Model):
+    """A lesson the therapist gave this course's patient, and how far the patient got."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(
+        "care.TreatmentCourse", on_delete=models.PROTECT, related_name="lesson_assignments"
+    )
+    lesson = models.CharField(max_length=50, help_text="A slug from ipt.practice.lessons")
+    assigned_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    note = EncryptedTextField(blank=True, help_text="Why this lesson, in a sentence for the patient")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at"]
+        constraints = [models.UniqueConstraint(fields=["course", "lesson"], name="one_assignment_per_lesson")]
+
+    def __str__(self) -> str:
+        return f"Lesson {self.lesson}"

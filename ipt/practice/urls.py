@@ -1,0 +1,15 @@
+from django.urls import path
+
+from ipt.practice.views import diary, feedback, lessons
+
+urlpatterns = [
+    path("my/diary/", diary.my_diary, name="my_diary"),
+    path("my/diary/<str:day>/", diary.my_diary_day, name="my_diary_day"),
+    path("my/diary/chart/mood.svg", diary.my_mood_chart, name="my_mood_chart"),
+    path("courses/<uuid:course_id>/diary/", diary.course_diary, name="course_diary"),
+    path("courses/<uuid:course_id>/diary/mood.svg", diary.course_mood_chart, name="course_mood_chart"),
+    path("my/practice/feedback/", feedback.my_feedback, name="my_communication_feedback"),
+    path("my/lessons/", lessons.my_lessons, name="my_lessons"),
+    path("my/lessons/<slug:lesson>/", lessons.my_lesson, name="my_lesson"),
+    path("courses/<uuid:course_id>/lessons/", lessons.course_lessons, name="course_lessons"),
+]
