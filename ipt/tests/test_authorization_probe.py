@@ -90,6 +90,7 @@ from ipt.care.models import (
 )
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse
+from ipt.practice.models import DiaryEntry, DiaryInteraction, Feeling, LessonAssignment
 from ipt.safety.models import CrisisLine, RiskAlert, SafetyPlanVersion
 from ipt.scheduling.models import Appointment, AppointmentStatus
 from ipt.telehealth.models import ChatMessage, LocationCheck
@@ -427,7 +428,32 @@ def _build_course(personas: Personas, owner: str) -> tuple[list[Marker], dict[st
     )
     label(plan, "safety-plan")
     _build_appointments(course, therapist, patient, secret, label)
+    _build_practice(course, therapist, person, secret, label)
     return markers, labels
+
+
+def _build_practice(course, therapist, person, secret, label) -> None:
+    """The patient's diary (yesterday, one interaction with an inventory person) and a lesson."""
+    entry = DiaryEntry.objects.create(
+        course=course,
+        day=timezone.localdate() - timedelta(days=1),
+        mood=4,
+        note=secret(SHARED, "diary-note", on_pages=False),
+    )
+    label(entry, "diary-entry")
+    DiaryInteraction.objects.create(
+        entry=entry,
+        person=person,
+        what_happened=secret(SHARED, "diary-what-happened"),
+        feeling=Feeling.BAD,
+    )
+    lesson = LessonAssignment.objects.create(
+        course=course,
+        lesson="communication-skills",
+        assigned_by=therapist,
+        note=secret(SHARED, "lesson-note"),
+    )
+    label(lesson, "lesson-assignment")
 
 
 def _build_appointments(course, therapist, patient, secret, label) -> None:
