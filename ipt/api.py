@@ -9,6 +9,7 @@ from ipt.accounts.api import router as accounts_router
 from ipt.accounts.auth import api_auth
 from ipt.care.api import router as care_router
 from ipt.measures.api import router as measures_router
+from ipt.practice.api import router as practice_router
 from ipt.scheduling.api import router as scheduling_router
 from ipt.visits.api import router as visits_router
 
@@ -46,3 +47,4 @@ api.add_router("/", care_router)
 api.add_router("/", visits_router)
 api.add_router("/", measures_router)
 api.add_router("/", scheduling_router)
+api.add_router("/", practice_router)
