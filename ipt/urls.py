@@ -72,7 +72,6 @@ urlpatterns = [
     path("", include("ipt.scheduling.urls")),
     path("", include("ipt.telehealth.urls")),
     path("", include("ipt.practice.urls")),
-    path("", include("ipt.practice.summary_urls")),
     path("", include("ipt.interop.urls")),
     *password_reset,
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ipt.practice.views import diary, feedback, lessons
+from ipt.practice.views import diary, feedback, lessons, summary
 
 urlpatterns = [
     path("my/diary/", diary.my_diary, name="my_diary"),
@@ -12,4 +12,5 @@ urlpatterns = [
     path("my/lessons/", lessons.my_lessons, name="my_lessons"),
     path("my/lessons/<slug:lesson>/", lessons.my_lesson, name="my_lesson"),
     path("courses/<uuid:course_id>/lessons/", lessons.course_lessons, name="course_lessons"),
+    path("courses/<uuid:course_id>/before-session/", summary.course_summary, name="course_summary"),
 ]
