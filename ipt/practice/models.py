@@ -79,3 +79,80 @@ class LessonAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"Lesson {self.lesson}"
+
+
+# --- Role-play practice (ipt.practice.roleplay) -----------------------------------------------
+
+
+class RolePlayScenario(models.Model):
+    """A scenario the therapist wrote for this patient's real situation (library ones live in code)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(
+        "care.TreatmentCourse", on_delete=models.PROTECT, related_name="roleplay_scenarios"
+    )
+    title = models.CharField(max_length=120)
+    problem_area = models.CharField(
+        max_length=30,
+        choices=[
+            ("grief", "Grief"),
+            ("role_dispute", "Role dispute"),
+            ("role_transition", "Role transition"),
+            ("interpersonal_deficits", "Interpersonal deficits / sensitivity"),
+        ],
+    )
+    other_person = models.ForeignKey(
+        "care.InventoryPerson", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    other_name = EncryptedTextField(blank=True, help_text="When the other person is not in the inventory")
+    situation = EncryptedTextField(blank=True)
+    likely_reactions = EncryptedTextField(blank=True)
+    patient_goal = EncryptedTextField(blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RolePlaySession(models.Model):
+    """One rehearsal: a library scenario (by slug) or a therapist's scenario."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(
+        "care.TreatmentCourse", on_delete=models.PROTECT, related_name="roleplay_sessions"
+    )
+    scenario_slug = models.CharField(max_length=50, blank=True)
+    scenario = models.ForeignKey(
+        RolePlayScenario, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    patient_plays = models.CharField(
+        max_length=10, choices=[("self", "Themselves"), ("other", "The other person")], default="self"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class RolePlayTurn(models.Model):
+    """One line of the conversation, with the analyser's features and feedback for the patient's."""
+
+    id = models.BigAutoField(primary_key=True)
+    session = models.ForeignKey(RolePlaySession, on_delete=models.CASCADE, related_name="turns")
+    number = models.PositiveIntegerField()
+    speaker = models.CharField(max_length=10, choices=[("patient", "Patient"), ("other", "Other person")])
+    text = EncryptedTextField()
+    features = models.JSONField(default=list, blank=True)
+    feedback = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "number"], name="one_roleplay_turn_per_number")
+        ]

@@ -9,6 +9,7 @@ The period starts at the course's latest held session (an Encounter with status 
 started), or 7 days ago when no session has been held yet.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,9 +22,12 @@ from ipt.measures import access as measures_access
 from ipt.measures import change
 from ipt.measures.models import ResponseStatus
 from ipt.practice.access import lesson_assignments_for
+from ipt.practice.communication import FEATURES
 from ipt.practice.diary_access import DiaryPeriod, week_summary
 from ipt.practice.diary_actions import today
 from ipt.practice.lessons import get_lesson
+from ipt.practice.roleplay_access import sessions_for
+from ipt.practice.roleplay_actions import scenario_of
 from ipt.safety import actions as safety_actions
 from ipt.safety.access import open_alerts_for
 from ipt.safety.models import RiskAlert
@@ -66,6 +70,14 @@ class LessonProgress:
 
 
 @dataclass(frozen=True)
+class RolePlayPractice:
+    title: str
+    started_at: datetime
+    patient_turns: int
+    features: dict[str, int]  # what the analyser found in the patient's turns, label -> count
+
+
+@dataclass(frozen=True)
 class PreSessionSummary:
     course: TreatmentCourse
     now: datetime
@@ -81,6 +93,7 @@ class PreSessionSummary:
     homework_checked_in: list[HomeworkTask]  # other tasks the patient checked in on in the period
     lessons: list[LessonProgress]  # opened or completed in the period
     lessons_not_opened: int  # assigned, never opened
+    roleplays: list[RolePlayPractice]  # rehearsals started in the period
 
 
 def last_held_session(user: User, course: TreatmentCourse, now: datetime) -> Encounter | None:
@@ -147,6 +160,22 @@ def _lessons(user: User, course: TreatmentCourse, since: datetime) -> tuple[list
     return progress, not_opened
 
 
+def _roleplays(user: User, course: TreatmentCourse, since: datetime) -> list[RolePlayPractice]:
+    practices = []
+    for session in sessions_for(user, course).filter(started_at__gte=since):
+        mine = [turn for turn in session.turns.all() if turn.speaker == "patient"]
+        found = Counter(FEATURES.get(feature, feature) for turn in mine for feature in turn.features)
+        practices.append(
+            RolePlayPractice(
+                title=scenario_of(session).title,
+                started_at=session.started_at,
+                patient_turns=len(mine),
+                features=dict(found.most_common()),
+            )
+        )
+    return practices
+
+
 def pre_session_summary(
     user: User, course: TreatmentCourse, now: datetime | None = None
 ) -> PreSessionSummary:
@@ -191,4 +220,5 @@ def pre_session_summary(
         homework_checked_in=checked_in,
         lessons=lessons,
         lessons_not_opened=not_opened,
+        roleplays=_roleplays(user, course, since),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ipt.practice.views import diary, feedback, lessons, summary
+from ipt.practice.views import diary, feedback, lessons, roleplay, summary
 
 urlpatterns = [
     path("my/diary/", diary.my_diary, name="my_diary"),
@@ -13,4 +13,9 @@ urlpatterns = [
     path("my/lessons/<slug:lesson>/", lessons.my_lesson, name="my_lesson"),
     path("courses/<uuid:course_id>/lessons/", lessons.course_lessons, name="course_lessons"),
     path("courses/<uuid:course_id>/before-session/", summary.course_summary, name="course_summary"),
+    path("my/practice/role-play/", roleplay.my_roleplay, name="my_roleplay"),
+    path(
+        "my/practice/role-play/<uuid:session_id>/", roleplay.my_roleplay_session, name="my_roleplay_session"
+    ),
+    path("courses/<uuid:course_id>/role-play/", roleplay.course_roleplay, name="course_roleplay"),
 ]

@@ -90,7 +90,15 @@ from ipt.care.models import (
 )
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse
-from ipt.practice.models import DiaryEntry, DiaryInteraction, Feeling, LessonAssignment
+from ipt.practice.models import (
+    DiaryEntry,
+    DiaryInteraction,
+    Feeling,
+    LessonAssignment,
+    RolePlayScenario,
+    RolePlaySession,
+    RolePlayTurn,
+)
 from ipt.safety.models import CrisisLine, RiskAlert, SafetyPlanVersion
 from ipt.scheduling.models import Appointment, AppointmentStatus
 from ipt.telehealth.models import ChatMessage, LocationCheck
@@ -156,6 +164,7 @@ ID_PARAMETER_MODELS: dict[str, type[models.Model]] = {
     "alert_id": RiskAlert,
     "line_id": CrisisLine,
     "appointment_id": Appointment,
+    "session_id": RolePlaySession,
 }
 
 JUNK = "probe-junk-'<x>\""  # for parameters that take any text
@@ -454,6 +463,22 @@ def _build_practice(course, therapist, person, secret, label) -> None:
         note=secret(SHARED, "lesson-note"),
     )
     label(lesson, "lesson-assignment")
+    scenario = RolePlayScenario.objects.create(
+        course=course,
+        title="Probe scenario",
+        problem_area="role_dispute",
+        other_person=person,
+        situation=secret(SHARED, "roleplay-situation", on_pages=False),
+        likely_reactions=secret(SHARED, "roleplay-reactions", on_pages=False),
+        patient_goal=secret(SHARED, "roleplay-goal", on_pages=False),
+        created_by=therapist,
+    )
+    label(scenario, "roleplay-scenario")
+    session = RolePlaySession.objects.create(course=course, scenario=scenario)
+    label(session, "roleplay-session")
+    RolePlayTurn.objects.create(
+        session=session, number=1, speaker="patient", text=secret(SHARED, "roleplay-turn"), features=[]
+    )
 
 
 def _build_appointments(course, therapist, patient, secret, label) -> None:

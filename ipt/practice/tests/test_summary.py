@@ -12,6 +12,7 @@ from django.utils import timezone
 from ipt.audit.models import AuditEvent
 from ipt.care.models import CourseStatus, HomeworkStatus, HomeworkTask
 from ipt.measures.models import QuestionnaireResponse, ResponseStatus
+from ipt.practice import roleplay_actions
 from ipt.practice.diary_actions import today
 from ipt.practice.models import DiaryEntry, DiaryInteraction, LessonAssignment
 from ipt.safety.models import AlertReason, AlertStatus, RiskAlert
@@ -23,7 +24,7 @@ CHECK_IN = "CHECKIN-MARKER we went for a walk together"
 AGREED_TASK = "AGREED-MARKER ask Sam for one evening a week"
 OLD_TASK = "OLD-TASK-MARKER notice one thing Sam does well"
 OTHER = "OTHER-TEAM-MARKER"
-PLACEHOLDER = "Messages and role-play practice will appear here"
+PLACEHOLDER = "Secure messages will appear here once messaging is available"
 
 
 def url(course) -> str:
@@ -294,7 +295,7 @@ def test_without_an_appointment_the_page_says_so(client_for, record):
     assert "No appointment booked." in client_for("therapist").get(url(course)).content.decode()
 
 
-def test_messages_and_role_play_are_a_placeholder_without_data(client_for, record):
+def test_messages_are_a_placeholder_without_data(client_for, record):
     course, _ = record
     html = client_for("therapist").get(url(course)).content.decode()
     assert PLACEHOLDER in html
@@ -402,3 +403,19 @@ def test_the_page_reads_in_a_fixed_number_of_queries_whatever_the_number_of_rows
     with CaptureQueriesContext(connection) as many:
         assert client.get(url(course)).status_code == 200
     assert len(many) == len(few)
+
+
+def test_role_play_practice_in_the_period_is_listed_with_what_the_analyser_found(
+    personas, client_for, record
+):
+    course, _ = record
+    session = roleplay_actions.start_session(
+        actor=personas.patient, course=course, scenario_slug="partner-share-the-load"
+    )
+    roleplay_actions.take_turn(
+        actor=personas.patient, session=session, text="You never help. It's your fault."
+    )
+    html = client_for("therapist").get(url(course)).content.decode()
+    section = html[html.index('id="roleplay"') :]
+    assert "1 turn" in section and "No role-play practice" not in section
+    assert reverse("course_roleplay", args=[course.pk]) in section
