@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
 from ipt.accounts.models import CareTeam, User
+from ipt.practice.models import DiaryEntry, DiaryInteraction, LessonAssignment, RolePlayTurn
 
 DEMO_EMAILS = {
     "therapist@demo.test": "therapist",
@@ -55,3 +56,16 @@ def test_the_demo_courses_show_the_product_at_work(db):
     assert middle.encounters.filter(note__status="signed").count() == 5
     assert middle.homework.filter(status="open").exists()
     assert TreatmentCourse.objects.count() == 2
+
+
+def test_the_demo_patient_has_a_diary_a_lesson_and_a_role_play_to_look_at(db):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    course = CareTeam.objects.get(patient__email="patient@demo.test").courses.get()
+    assert DiaryEntry.objects.filter(course=course).count() == 9
+    people = [
+        i.person.name for i in DiaryInteraction.objects.filter(entry__course=course).select_related("person")
+    ]
+    assert people.count("Sam") == 5 and people.count("Rosa") == 2  # names are encrypted: counted here
+    assert LessonAssignment.objects.filter(course=course, lesson="communication-skills").count() == 1
+    assert RolePlayTurn.objects.filter(session__course=course, speaker="patient").count() == 2
