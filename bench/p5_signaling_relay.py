@@ -54,6 +54,9 @@ TARGET_P99_MS = 10.0
 TARGET_RATE = 5000.0
 TARGET_P99_REDIS_MS = 25.0
 CONNECT_CONCURRENCY = 50
+# As the project serves websockets (README): no per-message compression. Browsers offer it on
+# every socket; zlib on every small signaling frame cost about a tenth of the relay's CPU.
+UVICORN_OPTIONS = ["--ws-per-message-deflate", "false"]
 
 
 # The database ------------------------------------------------------------------------------------
@@ -81,7 +84,7 @@ def prepare_database() -> tuple[str, object]:
     path = Path(directory) / "p5.sqlite3"
 
     def remove() -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", "-wal", "-shm", "-journal", "-writelock"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         Path(directory).rmdir()
 
@@ -186,6 +189,7 @@ class Server:
             "warning",
             "--timeout-graceful-shutdown",
             "2",
+            *UVICORN_OPTIONS,
         ]
         self.log = log
         with log.open("ab") as output:
@@ -213,6 +217,11 @@ class Server:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"uvicorn did not start; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -248,6 +257,7 @@ class Measure:
         self.latencies_ns: list[int] = []
         self.received = 0
         self.errors = 0
+        self.error_details: dict[str, int] = {}
 
 
 async def open_socket(server: Server, appointment_id: str, cookie: str, limit: asyncio.Semaphore):
@@ -272,6 +282,8 @@ async def read(socket: Socket, measure: Measure) -> None:
             if frame.get("type") != "signal":
                 if frame.get("type") == "error":
                     measure.errors += 1
+                    detail = str(frame.get("detail"))
+                    measure.error_details[detail] = measure.error_details.get(detail, 0) + 1
                 continue
             if measure.recording:
                 measure.received += 1
@@ -312,17 +324,35 @@ def percentile(values: list[int], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] / 1e6
 
 
-async def phase(sockets: list[Socket], measure: Measure, rate: float, seconds: float) -> dict:
+def server_cpu(servers: list[Server]) -> float:
+    return sum(server.cpu_seconds() for server in servers)
+
+
+async def phase(
+    servers: list[Server], sockets: list[Socket], measure: Measure, rate: float, seconds: float
+) -> dict:
     measure.latencies_ns, measure.received, measure.recording = [], 0, True
+    measure.errors, measure.error_details = 0, {}
     started = time.perf_counter()
+    cpu_before, client_before = server_cpu(servers), time.process_time()
     sent = await send_paced(sockets, rate, seconds)
     await asyncio.sleep(0.5)  # let the last frames land
     measure.recording = False
     elapsed = time.perf_counter() - started - 0.5
+    cpu = server_cpu(servers) - cpu_before
+    client_cpu = time.process_time() - client_before
     return {
+        # CPU time per delivered frame (microseconds): what the relay costs, much less
+        # dependent than latency on what else the machine runs.
+        "server_cpu_us_per_frame": 1e6 * cpu / max(1, measure.received),
+        "client_cpu_us_per_frame": 1e6 * client_cpu / max(1, measure.received),
+        "server_cpu_share": cpu / (elapsed + 0.5),
         "offered": sent / elapsed,
         "delivered": measure.received / elapsed,
         "lost": sent - measure.received,
+        # Error frames the server sent back during the phase (for example "not keeping up").
+        "errors": measure.errors,
+        "error_details": dict(measure.error_details),
         "p50": percentile(measure.latencies_ns, 0.50),
         "p99": percentile(measure.latencies_ns, 0.99),
         "max": percentile(measure.latencies_ns, 1.0),
@@ -342,11 +372,10 @@ async def run_configuration(
     measure = Measure()
     readers = [asyncio.create_task(read(s, measure)) for s in sockets]
     await asyncio.sleep(1.0)  # presence frames settle
-    await phase(sockets, measure, min(rate, 1000), 1.0)  # warm-up
-    latency = await phase(sockets, measure, rate, seconds)
+    await phase(servers, sockets, measure, min(rate, 1000), 1.0)  # warm-up
+    latency = await phase(servers, sockets, measure, rate, seconds)
     await asyncio.sleep(1.0)  # buckets refill
-    throughput = await phase(sockets, measure, burst_rate * len(sockets), seconds)
-    latency["errors"] = measure.errors
+    throughput = await phase(servers, sockets, measure, burst_rate * len(sockets), seconds)
     for start in range(0, len(sockets), CONNECT_CONCURRENCY):  # leave as they came, in batches
         batch = sockets[start : start + CONNECT_CONCURRENCY]
         await asyncio.gather(*(s.connection.close() for s in batch), return_exceptions=True)
@@ -383,6 +412,16 @@ def report(
         f"{mark(throughput['delivered'] >= TARGET_RATE)}"
     )
     print(f"  {'saturation: p50 / p99 (ms)':44} {throughput['p50']:>5.1f} / {throughput['p99']:<5.1f}")
+    print(f"  {'saturation: error frames back':44} {throughput['errors']:>5}")
+    for detail, count in sorted(throughput["error_details"].items(), key=lambda item: -item[1])[:3]:
+        print(f"    {count} x {detail}")
+    print(
+        f"  {'server CPU per frame, latency / saturation (us)':44} "
+        f"{latency['server_cpu_us_per_frame']:>5.0f} / {throughput['server_cpu_us_per_frame']:<5.0f}"
+        f"  (client {latency['client_cpu_us_per_frame']:.0f} / {throughput['client_cpu_us_per_frame']:.0f};"
+        f" server busy {100 * latency['server_cpu_share']:.0f} % / {100 * throughput['server_cpu_share']:.0f} %"
+        " of a core)"
+    )
 
 
 def main() -> None:
@@ -394,6 +433,7 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--skip-single", action="store_true", help="with REDIS_URL: only the Redis runs")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures to PATH as JSON (make bench)")
     arguments = parser.parse_args()
 
     redis_url = os.environ.get("REDIS_URL", "")
@@ -421,6 +461,7 @@ def main() -> None:
                     TARGET_P99_REDIS_MS,
                 )
             )
+        results = []
         for title, processes, redis, p99_target in configurations:
             prefix = f"ipt-p5-{uuid.uuid4().hex[:8]}"
             servers = [
@@ -436,6 +477,20 @@ def main() -> None:
                 for server in servers:
                     server.stop()
             report(title, latency, throughput, connect_seconds, rss, p99_target)
+            results.append(
+                {
+                    "title": title,
+                    "processes": processes,
+                    "redis": bool(redis),
+                    "latency": latency,
+                    "throughput": throughput,
+                    "connect_seconds": connect_seconds,
+                    "rss_mb": rss,
+                    "p99_target": p99_target,
+                }
+            )
+        if arguments.json:
+            Path(arguments.json).write_text(json.dumps(results, indent=2))
         print(f"\n(server logs: {log_dir})")
     finally:
         remove_database()

@@ -2,30 +2,40 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipt.settings")
-django_http = get_asgi_application()
+django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from ipt.lib.http_queue import QueuedASGIHandler  # noqa: E402
+
+# Django's ASGI handler, run on a few long-lived threads per process (see ipt/lib/http_queue.py).
+django_http: QueuedASGIHandler | ASGIStaticFilesHandler = QueuedASGIHandler()
 if settings.DEBUG:
     # Serve /static/ in development as runserver does; uvicorn (`make run`) serves none itself.
     django_http = ASGIStaticFilesHandler(django_http)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 
-from ipt.accounts.ws_auth import BearerTokenMiddleware  # noqa: E402
+from ipt.accounts.ws_auth import BearerTokenMiddleware, WebsocketSessionMiddleware  # noqa: E402
 from ipt.routing import websocket_urlpatterns  # noqa: E402
 
+# Channels' AuthMiddlewareStack, with a read-only session (see WebsocketSessionMiddleware).
 application = ProtocolTypeRouter(
     {
         "http": django_http,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
+            CookieMiddleware(
+                WebsocketSessionMiddleware(
+                    AuthMiddleware(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
+                )
+            )
         ),
     }
 )

@@ -13,8 +13,12 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+import pytest_asyncio
 from aiosmtpd.controller import Controller
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
@@ -58,6 +62,9 @@ def device_code(device: TOTPDevice, offset_steps: int = 0) -> str:
     generator = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     generator.time = time.time() + offset_steps * device.step
     return f"{generator.token():0{device.digits}d}"
+
+
+WEBSOCKET_ORIGIN = b"http://testserver"  # an allowed host, as a browser on the site sends it
 
 
 @dataclass
@@ -183,3 +190,43 @@ def mailbox(settings):
     settings.EMAIL_USE_TLS = False
     yield handler
     controller.stop()
+
+
+def session_cookie(user: User) -> bytes:
+    """The Cookie header value of a fully signed-in session of ``user``."""
+    client = sign_in(Client(), user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+@pytest_asyncio.fixture
+async def open_socket():
+    """open_socket(path, user=None, origin=...) -> (communicator, accepted, close code): a websocket
+    through the real ASGI stack with the user's signed-in session; every one is closed at the end."""
+    from channels.layers import get_channel_layer
+    from channels.testing import WebsocketCommunicator
+
+    from ipt.asgi import application
+
+    opened: list[WebsocketCommunicator] = []
+
+    async def connect(path, user=None, *, origin=WEBSOCKET_ORIGIN):
+        headers = []
+        if origin is not None:
+            headers.append((b"origin", origin))
+        if user is not None:
+            headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        opened.append(communicator)
+        accepted, detail = await communicator.connect(5)
+        return communicator, accepted, detail
+
+    yield connect
+    for communicator in opened:
+        if communicator.future.done():
+            communicator.future.result()  # surface an exception raised inside a consumer
+        else:
+            await communicator.disconnect(timeout=0.5)
+    # Consumers' database work ran in the sync thread: close its connections so that the test
+    # database can be dropped; then drop this test's channel-layer keys.
+    await sync_to_async(connections.close_all)()
+    await get_channel_layer().flush()

@@ -43,13 +43,27 @@ IPT_INSTRUMENT_DIR = env("IPT_INSTRUMENT_DIR", "")
 # Telehealth: reminders before each appointment (minutes), the call's opening window, ICE servers.
 IPT_REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list(env("IPT_REMINDER_OFFSETS_MINUTES", "1440,60"))]
 IPT_CALL_OPENS_MINUTES_BEFORE = int(env("IPT_CALL_OPENS_MINUTES_BEFORE", "15"))
+# The rendered caseload table is also dropped on every change; this bounds what only time changes
+# (a questionnaire falling due).
+IPT_CASELOAD_CACHE_SECONDS = int(env("IPT_CASELOAD_CACHE_SECONDS", "60"))
 IPT_CALL_CLOSES_MINUTES_AFTER = int(env("IPT_CALL_CLOSES_MINUTES_AFTER", "60"))
 IPT_STUN_URLS = env_list(env("IPT_STUN_URLS", ""))
 IPT_TURN_URLS = env_list(env("IPT_TURN_URLS", ""))
 IPT_TURN_SECRET = env("IPT_TURN_SECRET", "")  # coturn static-auth-secret (REST API credentials)
 IPT_TURN_TTL_SECONDS = int(env("IPT_TURN_TTL_SECONDS", str(4 * 60 * 60)))
+# Secure messages: the longest message, and attachments per file and per message.
+IPT_MESSAGE_MAX_CHARS = int(env("IPT_MESSAGE_MAX_CHARS", "5000"))
+IPT_MESSAGE_ATTACHMENT_MAX_BYTES = int(env("IPT_MESSAGE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+IPT_MESSAGE_ATTACHMENTS_MAX = int(env("IPT_MESSAGE_ATTACHMENTS_MAX", "3"))
 # Unacknowledged risk alerts escalate to the therapist's supervisor after this many minutes.
 IPT_ALERT_ESCALATE_AFTER_MINUTES = int(env("IPT_ALERT_ESCALATE_AFTER_MINUTES", "60"))
+# Emergency (break-glass) access: how long a grant lasts, the shortest reason, how long the
+# patient's therapist sees the notice on their home page.
+IPT_BREAK_GLASS_MINUTES = int(env("IPT_BREAK_GLASS_MINUTES", "60"))
+IPT_BREAK_GLASS_MIN_REASON = int(env("IPT_BREAK_GLASS_MIN_REASON", "20"))
+IPT_BREAK_GLASS_NOTICE_DAYS = int(env("IPT_BREAK_GLASS_NOTICE_DAYS", "14"))
+# The benchmark's baseline (make bench): a bare "hello" view at /bench/hello, routed only when set.
+IPT_BENCH_HELLO = env_bool("IPT_BENCH_HELLO", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -74,12 +88,18 @@ INSTALLED_APPS = [
     "ipt.scheduling",
     "ipt.telehealth",
     "ipt.practice",
+    "ipt.messaging",
     "ipt.interop",
+    "ipt.breakglass",
+    "ipt.benchmarking",  # manage.py seed_bench: the benchmark data set
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Outside sessions and auth (they read the database): a request that failed on an unreachable
+    # database gets a clean 503 (R5).
+    "ipt.lib.outage.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ipt.accounts.context_processors.session_limits",
+                "ipt.lib.live.live_status",
             ],
         },
     },
@@ -116,14 +137,58 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
     )
 }
+# After a database restart a reused connection is found dead before a request uses it (R5).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request in seconds instead of hanging it.
+    connect_timeout = int(env("DATABASE_CONNECT_TIMEOUT", "5"))
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = connect_timeout
+    # A pool of connections per process (psycopg-pool): under ASGI each request runs in a thread of
+    # its own, so persistent connections (CONN_MAX_AGE) are never reused and every request opened
+    # a new connection (Django ticket #33497, issue 7). Pooled connections are returned at the end
+    # of each request (CONN_MAX_AGE must be 0) and checked before reuse (CONN_HEALTH_CHECKS); a
+    # request waits at most the connect timeout for one, then gets the clean 503 (R5). The pool
+    # stops retrying a lost connection after the connect timeout too: its retries back off (1, 2,
+    # 4 ... s), so after a long outage the first requests would wait for the next retry; without
+    # one under way a request that finds the pool empty connects at once.
+    if env_bool("DATABASE_POOL", True):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(env("DATABASE_POOL_MIN_SIZE", "2")),
+            "max_size": int(env("DATABASE_POOL_MAX_SIZE", "10")),
+            "timeout": connect_timeout,
+            "reconnect_timeout": connect_timeout,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Serialise write transactions: select_for_update() does nothing on SQLite.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL: readers do not wait for the writer, and with synchronous=NORMAL a commit appends to the
+    # log without an fsync (the log is synced at checkpoints): every page writes an audit row, and
+    # a commit took about 30 ms with the rollback journal and synchronous=FULL (issue 7). A power
+    # cut may lose the last commits, never corrupt the file.
+    # Writers queue on locks that wake them instead of sleeping in SQLite's busy handler.
+    DATABASES["default"]["ENGINE"] = "ipt.lib.sqlite"
+    # Tests: in memory, as for Django's own engine (pytest-django recognises only that one's name).
+    DATABASES["default"].setdefault("TEST", {"NAME": ":memory:"})
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+    # Kept by the threads that serve requests (ipt/lib/http_queue.py): a new connection cost about
+    # 3 ms, most of it reading the schema.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(env("DATABASE_CONN_MAX_AGE", "600"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Threads per worker process that run Django; other requests wait in the event loop
+# (ipt/lib/http_queue.py).
+IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "4"))
 
 REDIS_URL = env("REDIS_URL", "")
 REDIS_PREFIX = env("REDIS_PREFIX", "ipt")
+# Pages say "live features are paused" when the channel layer does not answer a PING within
+# IPT_LIVE_CHECK_TIMEOUT seconds; checked at most every IPT_LIVE_CHECK_SECONDS per process.
+IPT_LIVE_CHECK_SECONDS = float(env("IPT_LIVE_CHECK_SECONDS", "5"))
+IPT_LIVE_CHECK_TIMEOUT = float(env("IPT_LIVE_CHECK_TIMEOUT", "0.5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -135,6 +200,9 @@ if REDIS_URL:
                 # leaving their groups at once need more than its default.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "max_connections": 1000}],
                 "prefix": f"{REDIS_PREFIX}:asgi",
+                # Every consumer of a process shares one inbox key, and its capacity (default 100)
+                # counts all their waiting events: 500 call sockets joining at once overflowed it.
+                "capacity": 1000,
             },
         }
     }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
@@ -72,6 +73,12 @@ urlpatterns = [
     path("", include("ipt.scheduling.urls")),
     path("", include("ipt.telehealth.urls")),
     path("", include("ipt.practice.urls")),
+    path("", include("ipt.messaging.urls")),
     path("", include("ipt.interop.urls")),
+    path("", include("ipt.breakglass.urls")),
     *password_reset,
 ]
+
+if settings.IPT_BENCH_HELLO:
+    # make bench's baseline; first, so that resolving it costs as little as a route can.
+    urlpatterns.insert(0, path("bench/hello", views.bench_hello, name="bench_hello"))

@@ -1,4 +1,4 @@
-"""Public pages that belong to no single app: health and crisis help."""
+"""Public pages that belong to no single app: health, crisis help and the benchmark's baseline."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -55,3 +55,10 @@ def crisis(request):
     country on a signed-in patient's safety plan, or the common ones."""
     country = request.GET.get("country") or country_of_patient(request.user)
     return render(request, "crisis.html", crisis_context(country, request.GET.get("region")))
+
+
+@login_not_required
+@require_GET
+def bench_hello(request):
+    """make bench's baseline: a bare view through the whole middleware stack (IPT_BENCH_HELLO only)."""
+    return HttpResponse(b"hello", content_type="text/plain")

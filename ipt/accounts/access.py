@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from ipt.accounts.models import CareTeam, Invitation, Role, User
+from ipt.accounts.models import CareTeam, Role, User
 
 
 def care_teams_for(user: User) -> QuerySet[CareTeam]:
@@ -56,12 +56,3 @@ def get_manageable_user_for(user: User, user_id) -> User:
         return manageable_users_for(user).get(pk=user_id)
     except (User.DoesNotExist, ValidationError, ValueError):
         raise Http404("No such account.") from None
-
-
-def open_invitations_for(user: User) -> QuerySet[Invitation]:
-    invitations = Invitation.objects.filter(accepted_at__isnull=True).select_related("user")
-    if user.role == Role.THERAPIST:
-        return invitations.filter(invited_by=user)
-    if user.role == Role.ADMIN:
-        return invitations
-    return invitations.none()

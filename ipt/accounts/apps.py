@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from ipt.accounts import signals  # noqa: F401  (audit of logins)
+        from ipt.accounts import caseload, signals  # noqa: F401  (audit of logins)
+
+        caseload.connect()

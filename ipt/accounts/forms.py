@@ -5,7 +5,11 @@ from ipt.accounts.models import Role, User
 
 
 class LoginForm(forms.Form):
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    # 254: the longest address there is (and no account has a longer one); django-axes stores what
+    # was typed in a 255-character column, which PostgreSQL enforces.
+    username = forms.EmailField(
+        label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
     password = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

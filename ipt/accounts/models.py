@@ -127,3 +127,16 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class CaseloadVersion(models.Model):
+    """A counter that every change to what a therapist's caseload page shows moves on.
+
+    The rendered caseload is cached under this number (ipt/accounts/caseload.py); reading it is
+    one small query, so every worker process sees a change at once, whatever the cache backend.
+    """
+
+    therapist = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="caseload_version"
+    )
+    version = models.PositiveBigIntegerField(default=0)

@@ -9,6 +9,7 @@ import json
 import time
 from typing import Any, ClassVar
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.sessions.backends.db import SessionStore
@@ -86,6 +87,15 @@ class SecureConsumer(AsyncWebsocketConsumer):
         if getattr(self, "bucket", None) is not None:
             await self.on_disconnect()
 
+    async def dispatch(self, message):
+        # Channels' dispatch first hops to a thread to close stale database connections, for
+        # every frame and event. Our handlers reach the database only through
+        # database_sync_to_async, which does that itself around each call: skip the hop (P5).
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
@@ -108,7 +118,9 @@ class SecureConsumer(AsyncWebsocketConsumer):
         if self.adapter is None or not text_data or len(text_data) > MAX_FRAME_BYTES:
             return None
         try:
-            return self.adapter.validate_python(json.loads(text_data))
+            # One pass: pydantic parses and validates the JSON (json.loads then validating the
+            # dicts parsed everything twice).
+            return self.adapter.validate_json(text_data)
         except (ValueError, ValidationError):
             return None
 
@@ -128,11 +140,16 @@ class SecureConsumer(AsyncWebsocketConsumer):
     async def session_ended(self, event):
         await self.close(code=CLOSE_UNAUTHORISED)
 
+    async def notify(self, event):
+        """Every socket joins the user's group, where notifications for their feed go: not news
+        here (NotificationConsumer overrides this)."""
+
     # Hooks
     async def authorize(self) -> bool:
         return True
 
-    async def handle(self, message: BaseModel) -> None:
+    async def handle(self, message: Any) -> None:
+        """One parsed frame: an instance of one of the models in ``incoming``."""
         raise NotImplementedError
 
     async def on_connect(self) -> None:
@@ -152,21 +169,28 @@ class SecureConsumer(AsyncWebsocketConsumer):
         user = self.user
         if user is None or not user.is_authenticated or not user.is_active:
             return False
-        return await database_sync_to_async(self._still_signed_in)()
+        if self.scope.get("auth_kind") == "token":
+            return await database_sync_to_async(token_is_live)(self.scope["token_hash"])
+        # The session middleware has just read this session from the database to find the user
+        # (a deleted or expired row gives no user): judge what it read, without reading it again.
+        session = self.scope.get("session")
+        return session is not None and self._session_allows(session)
 
     def _still_signed_in(self) -> bool:
+        """Read again from the database: for the watchdog of an open socket."""
         if self.scope.get("auth_kind") == "token":
             return token_is_live(self.scope["token_hash"])
-        return self._session_is_live()
-
-    def _session_is_live(self) -> bool:
         key = self._session_key()
         if not key:
             return False
         store = SessionStore(session_key=key)
-        if not store.exists(key):
+        store.load()  # one query; a missing or expired row leaves the store without a key
+        return self._session_allows(store)
+
+    def _session_allows(self, store) -> bool:
+        """A loaded session: still there, not idle or too old, past TOTP for staff."""
+        if not store.session_key or store.session_key != self._session_key():
             return False
-        store.load()
         if sessions.expiry_reason(store, self.user):
             return False
         return not (self.user.is_staff_role and not store.get(DEVICE_ID_SESSION_KEY))

@@ -1,13 +1,12 @@
 """Audit of logins and logouts (auth signals are the only hook Django offers for these)."""
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
 
 from ipt.accounts.realtime import session_group
 from ipt.audit.actions import record
+from ipt.lib import live
 
 
 @receiver(user_logged_in)
@@ -38,7 +37,6 @@ def close_websockets_of_session(sender, request, user, **kwargs):
     session_key = request.session.session_key if request is not None else None
     if not session_key:
         return
-    layer = get_channel_layer()
-    if layer is not None:
-        group = session_group(session_key)
-        transaction.on_commit(lambda: async_to_sync(layer.group_send)(group, {"type": "session.ended"}))
+    group = session_group(session_key)
+    # A channel layer that is down loses the wake-up, not the logout (R5).
+    transaction.on_commit(lambda: live.group_send(group, {"type": "session.ended"}))

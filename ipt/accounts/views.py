@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ipt.accounts import access, actions, sessions
+from ipt.accounts import access, actions, caseload, sessions
 from ipt.accounts.decorators import role_required
 from ipt.accounts.forms import (
     ActiveForm,
@@ -32,12 +32,10 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care import access as care_access
 from ipt.care.checklist import session_position
-from ipt.care.models import TreatmentCourse
 from ipt.measures import access as measures_access
 from ipt.scheduling import access as scheduling_access
 from ipt.telehealth import access as telehealth_access
 from ipt.visits import access as visits_access
-from ipt.visits.models import EncounterStatus
 
 LOGIN_FAILED = "Email or password is incorrect, or the account is locked. Please try again."
 
@@ -47,7 +45,7 @@ LOGIN_FAILED = "Email or password is incorrect, or the account is locked. Please
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
         return redirect("home")
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,
@@ -72,7 +70,7 @@ def _safe_next(request) -> str | None:
 @login_not_required
 def locked_out(request, credentials=None, *args, **kwargs):
     """Axes calls this after too many failures; the page must not say whether the account exists."""
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     form.is_valid()
     form.add_error(None, LOGIN_FAILED)
     return render(request, "accounts/login.html", {"form": form}, status=429)
@@ -94,7 +92,7 @@ def mfa_enrol(request):
     device, _ = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
     )
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         error = _check_code(device, form.cleaned_data["otp_token"])
         if error is None:
@@ -136,7 +134,7 @@ def mfa_verify(request):
         return redirect("mfa_enrol")
     if request.user.is_verified():
         return redirect("home")
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         error = _check_code(device, form.cleaned_data["otp_token"])
         if error is None:
@@ -172,7 +170,7 @@ def accept_invitation(request, token: str):
     invitation = actions.find_open_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = SetPasswordWithTermsForm(invitation.user, request.POST or None)
+    form = SetPasswordWithTermsForm(invitation.user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = actions.accept_invitation(
@@ -202,22 +200,9 @@ def home(request):
 
 
 def _therapist_home(request):
-    # Each patient's courses (newest first) with the sessions held, in one query for the caseload.
-    held = Count("encounters", filter=Q(encounters__status=EncounterStatus.FINISHED))
-    courses = Prefetch(
-        "courses", queryset=TreatmentCourse.objects.annotate(sessions_held=held), to_attr="course_list"
-    )
-    caseload = list(access.care_teams_for(request.user).prefetch_related(courses))
-    # Flags (open risk alert, not on track, overdue questionnaires) in a fixed number of queries;
-    # patients with risk come first, then not on track, then overdue (a stable sort keeps the rest).
-    flags = measures_access.caseload_flags(course.pk for team in caseload for course in team.course_list)
-    for team in caseload:
-        team.measure_flags = measures_access.CaseloadFlags.merge(
-            flags[course.pk] for course in team.course_list
-        )
-    caseload.sort(key=lambda team: team.measure_flags.rank)
-    record(actor=request.user, action="caseload.read", request=request, detail={"count": len(caseload)})
-    context = {"caseload": caseload, "invitations": access.open_invitations_for(request.user)}
+    page = caseload.caseload_page(request.user)
+    record(actor=request.user, action="caseload.read", request=request, detail={"count": page.count})
+    context = {"caseload": page, "open_alert_count": page.open_alerts}
     return render(request, "accounts/therapist_home.html", context)
 
 
@@ -267,7 +252,7 @@ def patient_detail(request, care_team_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.THERAPIST)
 def invite_patient(request):
-    form = InvitePatientForm(request.POST or None)
+    form = InvitePatientForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             actions.invite_patient(actor=request.user, request=request, **form.cleaned_data)
@@ -326,7 +311,7 @@ def user_detail(request, user_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def invite_staff(request):
-    form = InviteStaffForm(request.POST or None)
+    form = InviteStaffForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             actions.invite_staff(actor=request.user, request=request, **form.cleaned_data)

@@ -2,7 +2,18 @@
 
 from dataclasses import dataclass
 
-from ipt.care.models import ClosenessSnapshot, CourseStatus, TreatmentCourse
+from django.db.models import Exists, OuterRef
+
+from ipt.care.models import (
+    ClosenessSnapshot,
+    CourseStatus,
+    Formulation,
+    InventoryPerson,
+    ProblemArea,
+    TimelineEvent,
+    TreatmentContract,
+    TreatmentCourse,
+)
 
 
 @dataclass(frozen=True)
@@ -19,30 +30,55 @@ def _signed_notes(course: TreatmentCourse):
     )
 
 
-def initial_phase(course: TreatmentCourse) -> list[ChecklistItem]:
+def initial_records(course: TreatmentCourse) -> dict[str, bool]:
+    """Which of the initial phase's records exist, in one query (also what the move to the middle
+    phase requires)."""
+    here = {"course": OuterRef("pk")}
+    records = (
+        TreatmentCourse.objects.filter(pk=course.pk)
+        .values(
+            has_inventory=Exists(InventoryPerson.objects.filter(**here, is_removed=False)),
+            has_circle=Exists(
+                ClosenessSnapshot.objects.filter(**here, moment=ClosenessSnapshot.Moment.START)
+            ),
+            has_timeline=Exists(TimelineEvent.objects.filter(**here)),
+            has_problem_area=Exists(ProblemArea.objects.filter(**here, is_removed=False, rank="primary")),
+            has_formulation=Exists(Formulation.objects.filter(**here, shared_at__isnull=False)),
+            has_signed_contract=Exists(
+                TreatmentContract.objects.filter(
+                    **here,
+                    superseded_at__isnull=True,
+                    therapist_signed_at__isnull=False,
+                    patient_signed_at__isnull=False,
+                )
+            ),
+        )
+        .get()
+    )
+    return {name: bool(value) for name, value in records.items()}
+
+
+def initial_phase(course: TreatmentCourse, signed_notes=None) -> list[ChecklistItem]:
     tasks_done: set[str] = set()
-    for note in _signed_notes(course):
+    for note in signed_notes if signed_notes is not None else _signed_notes(course):
         tasks_done.update(note.initial_tasks)
-    contracts = course.contracts.filter(superseded_at__isnull=True)
+    records = initial_records(course)
     return [
         ChecklistItem("Symptoms reviewed", "symptoms_reviewed" in tasks_done),
         ChecklistItem("Sick role explained", "sick_role_explained" in tasks_done),
-        ChecklistItem("Interpersonal inventory taken", course.inventory.filter(is_removed=False).exists()),
-        ChecklistItem(
-            "Closeness circle drawn",
-            course.closeness_snapshots.filter(moment=ClosenessSnapshot.Moment.START).exists(),
-        ),
-        ChecklistItem("Interpersonal timeline built", course.timeline.exists()),
-        ChecklistItem(
-            "Problem area chosen", course.problem_areas.filter(is_removed=False, rank="primary").exists()
-        ),
-        ChecklistItem("Formulation shared", course.formulations.filter(shared_at__isnull=False).exists()),
-        ChecklistItem("Treatment contract agreed", any(contract.is_signed_by_both for contract in contracts)),
+        ChecklistItem("Interpersonal inventory taken", records["has_inventory"]),
+        ChecklistItem("Closeness circle drawn", records["has_circle"]),
+        ChecklistItem("Interpersonal timeline built", records["has_timeline"]),
+        ChecklistItem("Problem area chosen", records["has_problem_area"]),
+        ChecklistItem("Formulation shared", records["has_formulation"]),
+        ChecklistItem("Treatment contract agreed", records["has_signed_contract"]),
     ]
 
 
-def middle_phase(course: TreatmentCourse) -> list[ChecklistItem]:
-    notes = [note for note in _signed_notes(course) if note.encounter.phase == CourseStatus.MIDDLE]
+def middle_phase(course: TreatmentCourse, signed_notes=None) -> list[ChecklistItem]:
+    if signed_notes is None:
+        signed_notes = _signed_notes(course)
+    notes = [note for note in signed_notes if note.encounter.phase == CourseStatus.MIDDLE]
     return [
         ChecklistItem(
             "Problem-area work in every session",
@@ -55,7 +91,7 @@ def middle_phase(course: TreatmentCourse) -> list[ChecklistItem]:
     ]
 
 
-def termination_phase(course: TreatmentCourse) -> list[ChecklistItem]:
+def termination_phase(course: TreatmentCourse, signed_notes=None) -> list[ChecklistItem]:
     review = getattr(course, "termination_review", None)
     return [
         ChecklistItem("Gains reviewed", bool(review and review.gains.strip())),
@@ -75,7 +111,8 @@ PHASES = [
 
 def checklist(course: TreatmentCourse) -> list[tuple[str, str, list[ChecklistItem]]]:
     """Every phase's tasks: (status, label, items); the page highlights the current phase."""
-    return [(status, label, build(course)) for status, label, build in PHASES]
+    signed_notes = list(_signed_notes(course))
+    return [(status, label, build(course, signed_notes)) for status, label, build in PHASES]
 
 
 def session_position(course: TreatmentCourse) -> tuple[int, int]:

@@ -7,9 +7,11 @@ caseload in a fixed number of queries (the therapist's home).
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max, QuerySet
+from django.db.models import Case, F, Max, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -64,8 +66,11 @@ class Due:
     overdue: bool  # due for longer than OVERDUE_AFTER
 
 
-def due_for_courses(course_ids, *, now=None) -> dict:
-    """{course_id: [Due, ...]} for many courses, in four queries whatever their number."""
+def due_for_courses(course_ids, *, now=None, last_sessions=None, completed=None, drafts=True) -> dict:
+    """{course_id: [Due, ...]} for many courses, in four queries whatever their number (two when
+    the caller already has ``last_sessions`` {course_id: latest held start} and ``completed``
+    {(course_id, instrument): latest submission}; one less without ``drafts``, which only the
+    patient's pages offer to resume)."""
     now = now or timezone.now()
     course_ids = list(course_ids)
     result: dict = {course_id: [] for course_id in course_ids}
@@ -74,27 +79,16 @@ def due_for_courses(course_ids, *, now=None) -> dict:
     assignments = list(MeasureAssignment.objects.filter(course_id__in=course_ids, is_active=True))
     if not assignments:
         return result
-    last_sessions = dict(
-        Encounter.objects.filter(
-            course_id__in=course_ids, status=EncounterStatus.FINISHED, starts_at__lte=now
-        )
-        .values("course_id")
-        .annotate(last=Max("starts_at"))
-        .values_list("course_id", "last")
-    )
-    completed = {
-        (row["course_id"], row["instrument"]): row["last"]
-        for row in QuestionnaireResponse.objects.filter(
-            course_id__in=course_ids, status=ResponseStatus.COMPLETED
-        )
-        .values("course_id", "instrument")
-        .annotate(last=Max("submitted_at"))
-    }
-    drafts: dict = {}
-    for draft in QuestionnaireResponse.objects.filter(
-        course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
-    ).order_by("started_at"):
-        drafts.setdefault(draft.assignment_id, draft)
+    if last_sessions is None:
+        last_sessions = _last_sessions(course_ids, now)
+    if completed is None:
+        completed = _last_completed(course_ids)
+    unfinished: dict = {}
+    if drafts:
+        for draft in QuestionnaireResponse.objects.filter(
+            course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
+        ).order_by("started_at"):
+            unfinished.setdefault(draft.assignment_id, draft)
     for assignment in assignments:
         since = due_since(
             assignment,
@@ -104,8 +98,32 @@ def due_for_courses(course_ids, *, now=None) -> dict:
         )
         if since is not None:
             overdue = now - since > OVERDUE_AFTER
-            result[assignment.course_id].append(Due(assignment, since, drafts.get(assignment.pk), overdue))
+            result[assignment.course_id].append(
+                Due(assignment, since, unfinished.get(assignment.pk), overdue)
+            )
     return result
+
+
+def _last_sessions(course_ids, now) -> dict:
+    return dict(
+        Encounter.objects.filter(
+            course_id__in=course_ids, status=EncounterStatus.FINISHED, starts_at__lte=now
+        )
+        .values("course_id")
+        .annotate(last=Max("starts_at"))
+        .values_list("course_id", "last")
+    )
+
+
+def _last_completed(course_ids) -> dict:
+    return {
+        (row["course_id"], row["instrument"]): row["last"]
+        for row in QuestionnaireResponse.objects.filter(
+            course_id__in=course_ids, status=ResponseStatus.COMPLETED
+        )
+        .values("course_id", "instrument")
+        .annotate(last=Max("submitted_at"))
+    }
 
 
 def due_for_course(course: TreatmentCourse, *, now=None) -> list[Due]:
@@ -180,8 +198,42 @@ class CaseloadFlags:
         return (0 if self.open_alert else 1, 0 if self.not_on_track else 1, 0 if self.overdue else 1)
 
 
+def _ends_of_each_series(course_ids):
+    """Per course and instrument, the completed responses that are the first scored, the latest
+    scored or the latest of all: (course_id, instrument, submitted_at, total, first, latest,
+    newest), the last three 1 where the row is that one (about three rows per instrument instead
+    of every response)."""
+    unscored_last = Case(When(total__isnull=True, then=Value(1)), default=Value(0))
+    partition = [F("course_id"), F("instrument")]
+
+    def rank(*order):
+        return Window(RowNumber(), partition_by=partition, order_by=[*order, F("pk").asc()])
+
+    return (
+        QuestionnaireResponse.objects.filter(
+            course_id__in=course_ids, status=ResponseStatus.COMPLETED, submitted_at__isnull=False
+        )
+        .annotate(
+            first=rank(unscored_last.asc(), F("submitted_at").asc()),
+            latest=rank(unscored_last.asc(), F("submitted_at").desc()),
+            newest=rank(F("submitted_at").desc()),
+        )
+        .filter(Q(first=1) | Q(latest=1) | Q(newest=1))
+        .order_by()
+        .values_list("course_id", "instrument", "submitted_at", "total", "first", "latest", "newest")
+    )
+
+
+class _Score(NamedTuple):
+    instrument: str
+    submitted_at: datetime
+    total: int
+
+
 def caseload_flags(course_ids, *, now=None) -> dict:
-    """{course_id: CaseloadFlags} for a caseload, in a fixed number of queries (at most seven)."""
+    """{course_id: CaseloadFlags} for a caseload, in a fixed number of queries (four): the held
+    sessions and completed responses read here also give the questionnaires' due dates."""
+    now = now or timezone.now()
     course_ids = list(course_ids)
     if not course_ids:
         return {}
@@ -197,15 +249,36 @@ def caseload_flags(course_ids, *, now=None) -> dict:
         .values_list("course_id", "starts_at")
     ):
         starts.setdefault(course_id, []).append(starts_at)
-    responses: dict = {}
-    for row in QuestionnaireResponse.objects.filter(
-        course_id__in=course_ids, status=ResponseStatus.COMPLETED, total__isnull=False
-    ).only("course_id", "instrument", "total", "submitted_at"):
-        responses.setdefault(row.course_id, []).append(row)
-    due = due_for_courses(course_ids, now=now)
+    # Not on track needs only the first and the latest score of each instrument, the due dates only
+    # each instrument's latest submission: those rows alone, picked by the database.
+    firsts: dict = {}
+    lasts: dict = {}
+    last_completed: dict = {}
+    for course_id, instrument, submitted_at, total, first, latest, newest in _ends_of_each_series(course_ids):
+        key = (course_id, instrument)
+        if newest == 1:
+            last_completed[key] = submitted_at
+        if total is None:
+            continue  # ranked first only when the instrument has no score at all
+        score = _Score(instrument, submitted_at, total)
+        if first == 1:
+            firsts[key] = score
+        if latest == 1:
+            lasts[key] = score
+    ends: dict = {}
+    for key, first in firsts.items():
+        ends.setdefault(key[0], []).extend((first, lasts[key]))
+    last_sessions = {
+        course_id: max(held)
+        for course_id, times in starts.items()
+        if (held := [t for t in times if t <= now])
+    }
+    due = due_for_courses(
+        course_ids, now=now, last_sessions=last_sessions, completed=last_completed, drafts=False
+    )
     flags = {}
     for course_id in course_ids:
-        series = _series(responses.get(course_id, []), starts.get(course_id, []))
+        series = _series(ends.get(course_id, []), starts.get(course_id, []))
         off_track = tuple(
             sorted(
                 instrument_title(code) for code, points in series.items() if change.not_on_track(code, points)

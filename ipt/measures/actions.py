@@ -154,8 +154,8 @@ def _check_answer(instrument, item_number: int, value: int | None) -> None:
 def save_answers(
     *, actor: User, response: QuestionnaireResponse, answers: dict[int, int | None], request=None
 ) -> QuestionnaireResponse:
-    """Autosave answers ({item number: value}) to an unfinished response. Not audited per click:
-    a draft is not a result (the submission is audited)."""
+    """Autosave answers ({item number: value}) to an unfinished response. Audited like a note's
+    autosave (S2: every write of clinical data), naming the items saved but not the answers."""
     require_patient(actor, response.course)
     instrument = _instrument(response.instrument)
     for item_number, value in answers.items():
@@ -171,6 +171,14 @@ def save_answers(
         locked.answers = saved
         locked.updated_at = timezone.now()
         locked.save(update_fields=["answers", "updated_at"])
+        record(
+            actor=actor,
+            action="questionnaire.answers_saved",
+            target=locked,
+            patient=response.course.care_team.patient,
+            request=request,
+            detail={"instrument": locked.instrument, "items": sorted(answers)},
+        )
     response.answers, response.updated_at = locked.answers, locked.updated_at
     return response
 

@@ -50,9 +50,11 @@ class ScoreOut(Schema):
 
 
 class ScoringErrorOut(Schema):
-    detail: str
-    item: int | None
-    allowed: list[int]
+    """A scoring error (detail, item, allowed), or a body that does not parse (detail lists the fields)."""
+
+    detail: str | list[Any]
+    item: int | None = None
+    allowed: list[int] = []
 
 
 class NotFoundOut(Schema):

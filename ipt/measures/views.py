@@ -135,7 +135,7 @@ def _recovery(series: dict) -> list[tuple[str, str]]:
 def course_measures(request, course_id):
     course = get_course_for(request.user, course_id)
     can_write = is_course_therapist(request.user, course)
-    form = AssignForm(request.POST or None) if can_write else None
+    form = AssignForm(request.POST if request.method == "POST" else None) if can_write else None
     if request.method == "POST":
         if not can_write:
             require_therapist(request.user, course)

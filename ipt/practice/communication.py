@@ -119,7 +119,16 @@ _SARCASTIC_OPENER = _c(
     r"that's\s+rich|cheers\s+for\s+(the|that|nothing)|really\s+helpful|very\s+helpful|another\s+genius|"
     r"how\s+(nice|lovely|thoughtful|kind|generous)(\s+of\s+you)?|well\s+aren't\s+you|aren't\s+you\s+(clever|special|"
     r"something)|big\s+surprise|oh\s+(joy|goody)|yeah\s+right|sure\s+you\s+(did|will)|oh\s+please|"
-    r"thanks\s+so\s+much|super|just\s+great|just\s+perfect|marvellous|terrific)\b"
+    r"thanks\s+so\s+much|super|just\s+great|just\s+perfect|marvellous|terrific|"
+    r"oh\s+(wow|fantastic|marvellous|super|how\s+\w+)|as\s+if|sure\s+(you|he|she|they)\s+(are|were|did|will|do|have|can|would)|"
+    r"of\s+course\s+you\s+(did|do|are|were|have|would|didn't|don't|forgot|won't|wouldn't|couldn't)|(well\s+)?look\s+who('s|\s+has|\s+decided|\s+finally)|"
+    r"about\s+time|nice\s+going|way\s+to\s+go|big\s+deal|whoop(-|\s)?de(-|\s)?doo|lucky\s+me|"
+    r"well,?\s+that\s+was\s+(clever|smart|helpful|useful|brilliant|great|nice|productive)|"
+    r"(congratulations|well\s+done|bravo|good\s+job),?\s+you('ve|\s+have)?\s+(managed|finally|actually|really|just)|"
+    r"(great|brilliant|lovely|perfect|fantastic|wonderful|marvellous|super|excellent|charming|terrific)[,!.]+\s*"
+    r"(?=(just\s+)?(another|again|more\s+\w+|so\s+(now\s+)?(i'm|i\s+am|i\s+have|i've|i\s+get|we're|you're|now)|"
+    r"just\s+what\s+(i|we)|as\s+usual|that's\s+all\s+(i|we)\s+need|now\s+(i|we)\s+(have|get|'ve|can't)|"
+    r"thanks\s+for\s+that|the\s+\w+('s|\s+is|\s+are)\s+(still|broken|late|gone)|(the\s+)?\w+\s+(is|are)\s+still)))\b"
 )
 
 
@@ -131,15 +140,95 @@ _GENERAL_WORDS = _c(
     r"as\s+usual|not\s+once|only\s+(one\s+who\s+)?ever|every\s+(single\s+)?thing|"
     r"a\s+(hundred|thousand|million)\s+times)\b"
 )
-_SELF_SUBJECT = _c(r"\b(i|i'd|i'll|i've|we|we'd|we'll)\s+(would\s+|will\s+|have\s+|had\s+)?$")
+_SELF_SUBJECT = _c(r"\b(i|i'd|i'll|i've|we'd|we'll)\s+(would\s+|will\s+|have\s+|had\s+)?$")
+# "We never do anything fun" complains about the relationship; "we never meant to", "we always had
+# Sunday roast" do not.
+_WE_NOT_SWEEPING = _c(
+    r"\s+(want|wanted|thought|meant|forget|will|stop|stopped|knew|realised|realized|expected|used\s+to|"
+    r"had|went|did|made|spent|loved|enjoyed)\b"
+)
+_NEVER_FAILS = _c(r"\s+(let\s+(me|us)\s+down|fails?\s+to|failed\s+to|stops?|stopped|gives?\s+up|gave\s+up)\b")
+_PERSON_QUANTIFIER = {"everyone", "everybody", "nobody", "no one", "anyone"}
+# Words after which "everyone"/"nobody" starts a clause (a sweeping subject), rather than being an
+# object ("in front of everyone", "seeing everyone again").
+_SUBJECT_LEAD = {
+    "",
+    "and",
+    "but",
+    "or",
+    "so",
+    "because",
+    "cos",
+    "when",
+    "if",
+    "that",
+    "like",
+    "where",
+    "why",
+    "how",
+    "think",
+    "feel",
+    "feels",
+    "seems",
+    "reckon",
+    "guess",
+    "suppose",
+    "then",
+    "now",
+    "just",
+    "honestly",
+    "basically",
+    "literally",
+    "here",
+    "there",
+    "does",
+    "do",
+    "did",
+    "is",
+    "will",
+    "would",
+    "can",
+    "could",
+    "has",
+    "have",
+    "it's",
+    "mean",
+    "swear",
+    "well",
+    "oh",
+    "yes",
+    "no",
+    "apparently",
+    "obviously",
+    "course",
+    "seriously",
+    "sure",
+    "know",
+    "bet",
+    "whole",
+    "shame",
+    "as",
+    "whenever",
+    "since",
+    "until",
+}
+_ALWAYS_NEARBY = _c(
+    r"\b(always|never|ever|constantly|all\s+the\s+time|every\s+(single\s+)?time|any\s*more)\b"
+)
+# A past-tense verb right after "nobody"/"everyone": one occasion ("nobody came to my talk"), not a pattern.
+_PAST = _c(
+    r"\s+((really|even|just|actually|all)\s+)?(\w+ed|was|were|came|thought|said|went|did|had|knew|told|gave|took|"
+    r"left|saw|got|made|brought|sent|rang|bought|sang|ate|drank|forgot|found|heard|felt|wrote|spoke)\b"
+)
 
 
 def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
     spans = []
     for m in _GENERAL_WORDS.finditer(text):
-        word = m.group().lower()
+        word = re.sub(r"\s+", " ", m.group().lower())
         before = text[: m.start()]
         after = _clause_after(text, m.end())
+        clause_before = _clause_before(text, m.start())
         if word == "never" and re.match(r"\s+mind\b", text[m.end() :], _FLAGS):
             continue  # "never mind" is withdrawal, not a generalisation
         if (
@@ -148,80 +237,240 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             and re.match(r"\s+know\b", after, _FLAGS)
         ):
             continue  # "you never know" (idiom)
+        if word == "never" and _SURPRISE.match(text, max(0, m.start() - 4)):
+            continue  # "You never told me you played the piano!"
         if word == "nothing" and re.search(r"\bfor\s+$", before, _FLAGS):
             continue  # "thanks for nothing" is sarcasm, handled there
         if word == "nothing" and re.match(r"\s+(wrong|to worry)", after, _FLAGS):
             continue
+        if word in {"nobody", "no one", "nothing", "anyone"} and re.match(r"\s+to\b", after, _FLAGS):
+            continue  # "no one to go with": someone missing, not a sweeping claim
         if _SELF_SUBJECT.search(before[-24:]):
             continue  # "I never want to lose you": about oneself, not a sweeping claim about the other
-        clause = _clause_before(text, m.start()) + m.group() + after
-        if not sarcastic and _POSITIVE.search(clause):
-            continue  # "you always make me laugh", "everyone had a great time"
+        if re.search(r"\bwe\s+$", before[-8:], _FLAGS) and _WE_NOT_SWEEPING.match(after):
+            continue
+        if word in _PERSON_QUANTIFIER or word in {"everything", "nothing"}:
+            words_before = re.findall(r"[\w']+", clause_before.lower())
+            lead = words_before[-1] if words_before else ""
+            habitual = _ALWAYS_NEARBY.search(clause_before + after)
+            if word in _PERSON_QUANTIFIER and lead not in _SUBJECT_LEAD and not habitual:
+                continue  # "in front of everyone", "seeing everyone again", "balance everyone's requests"
+            if lead in _SUBJECT_LEAD and _PAST.match(after) and not habitual:
+                continue  # "when nobody came to my talk": one occasion
+        if word == "never" and _NEVER_FAILS.match(after):
+            continue  # "you never let me down": praise
+        if word == "nothing" and re.match(
+            r"\s+([\w']+\s+){0,3}(happier|better|nicer|more\s+important)\b", after, _FLAGS
+        ):
+            continue  # "nothing makes me happier than…"
+        clause = clause_before + m.group() + after
+        negated_good = word == "never"
+        if not sarcastic and not negated_good and _POSITIVE.search(clause):
+            continue  # "you always make me laugh", "everyone had a great time"; not "we never do anything fun"
         spans.append((m.start(), m.end()))
     return spans
 
 
 _NEGATIVE_TRAIT = (
     r"(selfish|lazy|useless|pathetic|hopeless|impossible|ridiculous|childish|stupid|an?\s+idiot|"
-    r"a\s+liar|a\s+joke|a\s+nightmare|so\s+\w+ish|unbelievable|the\s+victim|such\s+an?\s+[\w ]+)"
+    r"a\s+liar|a\s+joke|a\s+nightmare|so\s+\w+ish|unbelievable|the\s+victim|such\s+an?\s+[\w ]+|"
+    r"rude|mean|cruel|thoughtless|inconsiderate|unreliable|controlling|arrogant|unbearable|"
+    r"insensitive|ungrateful|irresponsible|careless|incompetent|clueless|two-faced|manipulative|"
+    r"spoilt|spoiled|a\s+hypocrite|a\s+bully|a\s+coward|an?\s+(complete|total|absolute|utter)\s+\w+)"
+)
+# Acts a listener hears as an accusation when "you" did them (past, present or "have been -ing").
+_BLAME_ACT = (
+    r"(ruined|ruin|wrecked|spoil(ed|t)?|let\s+me\s+down|ignored|ignore|ignoring|embarrassed|"
+    r"humiliated|treat\s+me\s+like|treated\s+me\s+like|set\s+me\s+up|left\s+me|forget|forgot|messed\s+up|"
+    r"broke|lied|lie\s+to\s+me|lying|betrayed|abandoned|ditched|dumped|blamed|undermined|"
+    r"interrupted|criticised|criticized|mocked|belittled|laughed\s+at\s+me|talked\s+over\s+me|"
+    r"shouted|yelled|screamed|swore|snapped|stormed\s+off|walked\s+out|hung\s+up|cheated|"
+    r"went\s+behind\s+my\s+back|stabbed\s+me\s+in\s+the\s+back|threw\s+me\s+under\s+the\s+bus|"
+    r"hung\s+me\s+out\s+to\s+dry|made\s+a\s+fool\s+of\s+me|made\s+me\s+look|showed\s+me\s+up|"
+    r"avoided|avoiding|dismissed|overruled|went\s+through\s+my|read\s+my|(ate|drank|finished|used|broke|"
+    r"lost|took|borrowed)\s+my\s+\w+\s+(again|without)|(ate|drank|finished|broke|lost)\s+my)"
 )
 _BLAME = _c(
+    # causes: "you made me", "your fault", "because of you", "you're the reason / the one who"
     r"\byou(\s+|'ve\s+|\s+have\s+)(made|make)\s+(me|this|it|everything)\b|"
-    r"\b(it's|it\s+is|it\s+was|that's)\s+(all\s+)?your\s+fault\b|"
-    r"\bbecause\s+of\s+you\b|\byou('re|\s+are)\s+the\s+reason\b|"
-    r"\byou(\s+|'ve\s+|\s+have\s+)(ruined|ruin|wrecked|spoil(ed|t)?|let\s+me\s+down|ignored|ignore|embarrassed|"
-    r"humiliated|treat\s+me\s+like|set\s+me\s+up|left\s+me|forget|forgot|messed\s+up|broke)\b|"
+    r"\b(it's|it\s+is|it\s+was|that's|this\s+is|that\s+is)\s+(all\s+)?your\s+(own\s+)?fault\b|"
+    r"\bbecause\s+of\s+you\b|\byou('re|\s+are)\s+the\s+(reason|one\s+who|one\s+that|problem)\b|"
+    r"\b(it's|it\s+is|it\s+was|that's|all)\s+because\s+you\b|"
+    r"\bbecause\s+you\s+(just\s+)?(didn't|did\s+not|don't|never|wouldn't|couldn't|won't|can't|forgot|refused|"
+    r"ignored|lied|interfered|left|decided|insisted|had\s+to|always)\b|"
+    # you + a blameworthy act
+    r"\byou(\s+|'ve\s+|\s+have\s+|\s+just\s+|'ve\s+just\s+|'ve\s+been\s+|\s+have\s+been\s+|'re\s+)"
+    + _BLAME_ACT
+    + r"\b|"
     r"\byou('re|\s+are)\s+(acting|behaving|being)\s+(like|so|really|ridiculous|unfair|selfish|childish|unreasonable|"
     r"difficult|impossible|mean|cruel|horrible)\b|\byou('re|\s+are)\s+\w+\s+again\b|"
+    r"\byou\s+(just\s+)?(sat|stood)\s+there\b|"
+    r"\byou\s+(left|leave)\s+(the|my|our|your|it)\b[^.!?]{0,25}\b(in\s+a\s+(state|mess|tip)|a\s+(mess|tip))|"
     r"\byou\s+(constantly\s+\w+|keep\s+\w+ing|kept\s+\w+ing)\b|\byou('ve|\s+have)\s+been\s+(really\s+|so\s+|very\s+)?(unfair|mean|cruel|"
-    r"horrible|rude|selfish|awful|impossible|unkind|cold|distant|ignoring)\b|\bwithout\s+(telling|asking|consulting)\s+me\b|"
-    r"\byou\s+(just\s+)?(didn't|did\s+not|won't|wouldn't)\s*[.!]|\byou\s+(promised|said\s+you\s+would)\b[^.!?]*\bbut\b|"
+    r"horrible|rude|selfish|awful|impossible|unkind|cold|distant|ignoring)\b|"
+    r"\bwithout\s+(even\s+|ever\s+|so\s+much\s+as\s+)?(telling|asking|consulting|checking\s+with|warning)\s+me\b|"
+    r"\byou\s+(just\s+)?(didn't|did\s+not|won't|wouldn't)\s*[.!]|"
+    r"\byou\s+(promised|said\s+you\s+would|said\s+you'd)\b[^.!?]*\b(but|and\s+then|and\s+you\s+(didn't|never))\b|"
     r"\byou\s+(broke|broken)\s+(your|my)\s+(promise|word|trust)\b|"
-    r"\byou\s+(clearly\s+|just\s+|really\s+)?(don't|do\s+not|didn't|did\s+not)\s+(even\s+)?"
-    r"(care|listen|try|help|bother|show\s+up|understand|think)\b|"
-    r"\byou\s+can't\s+even\b|"
-    r"\byou\s+(always|never|only\s+ever)\b|\byou('re|\s+are)\s+(always|constantly|forever)\b|"
+    # you + not caring, not trying, not even
+    r"\byou\s+(clearly\s+|just\s+|really\s+|obviously\s+)?(don't|do\s+not|didn't|did\s+not)\s+(even\s+)?"
+    r"(care|listen|try|help|bother|show\s+up|understand|think|notice|ask|appreciate)\b|"
+    r"\byou\s+(can't|couldn't|didn't|don't|won't|wouldn't|never)\s+even\b|"
+    r"\byou\s+(couldn't|can't)\s+(even\s+)?be\s+bothered\b|"
+    r"\byou('ve|\s+have)?\s*(got\s+)?(no|not\s+a)\s+(idea|clue)\b|\byou\s+(don't|do\s+not)\s+have\s+a\s+clue\b|"
+    r"\byou\s+only\s+(ever\s+)?(think|care)\s+about\s+(yourself|you)\b|\ball\s+you\s+(ever\s+)?(care|think)\s+about\b|"
+    r"\b(look|see)\s+(at\s+)?what\s+you('ve|\s+have)?\s+(done|did)\b|"
+    # counterfactual blame: "if you had listened, none of this would have happened"
+    r"\bif\s+you('d|\s+had|\s+hadn't|\s+had\s+not|\s+didn't|\s+wasn't|\s+weren't)\b[^.!?]*\b(wouldn't|would\s+not|"
+    r"would\s+never|none\s+of\s+this|would\s+still\s+be|would\s+have\s+been\s+fine)\b|"
+    r"\b(i|we)\s+(wouldn't|would\s+not|would\s+never)\s+have\s+\w+[^.!?]*\bif\s+you('d|\s+had|\s+hadn't|\s+had\s+not)\b|"
+    # accusatory questions
+    r"\bwhy\s+(do|did|would|does)\s+you\s+(always|never|keep|have\s+to|even|insist|bother)\b|"
+    r"\bwhy\s+(didn't|can't|won't|couldn't|wouldn't|did\s+you\s+not)\s+you\b|\bwhy\s+can't\s+you\b|"
+    r"\bwhy\s+(are|were)\s+you\s+(like\s+(this|that)|being|so|always|acting|still|even)\b|"
+    r"\bwhy\s+would\s+you\b|\bhow\s+could\s+you\b|\bhow\s+dare\s+you\b|"
+    r"\bwhat('s|\s+is)\s+(wrong\s+with\s+you|your\s+problem)\b|\bwho\s+do\s+you\s+think\s+you\s+are\b|"
+    r"\byou\s+(always|never|only\s+ever)\b|\byou('re|\s+are)\s+(always|constantly|forever|never)\b|"
     r"\byou('re|\s+are|\s+were)\s+(always|constantly|so|such|being|just|an?|the)?\s*" + _NEGATIVE_TRAIT
 )
-
+_THANKS_TO_YOU = _c(r"\bthanks\s+to\s+you\b")
+# Outcomes that make "because of you" / "thanks to you" grateful rather than accusing.
+_GOOD_OUTCOME = _c(
+    r"\b(got\s+through|made\s+it|better|managed|survived|passed|finally|got\s+the|happy|happier|"
+    r"safe|proud|helped|help|kept\s+me\s+going|possible|here\s+today|smil\w*|laugh\w*|love\w*|thank\w*)\b"
+)
+_BAD_OUTCOME = _c(
+    r"\b(missed|late|lost|ruined|wasted|shout\w*|argu\w*|mess|can't|couldn't|didn't|won't|no\s+longer|"
+    r"have\s+to|had\s+to|got\s+to|redo|hate|angry|upset|cancel\w*|embarrass\w*|fired|sacked|broke|broken|heard|"
+    r"now\s+(i|we)|nobody|no\s+one|everyone\s+(knows|thinks)|trouble|stuck|blamed|worse|laughing\s+at|gone|left)\b"
+)
 
 _MAKE_ME_BAD = _c(
     r"\s+(feel\s+(like\s+)?(stupid|small|bad|guilty|useless|worthless|a\s+failure)|angry|so\s+angry|sick|"
     r"miserable|do\s+everything|late)"
 )
+_SURPRISE = _c(r"\byou\s+never\s+(told|said)\s+(me\s+)?(that\s+)?you\b[^.?!]*!")
+_KIND_TRAIT = _c(r"\byou('re|\s+are)\s+(always|constantly)\s+so\s+(?!" + _NEGATIVE_TRAIT[1:])
 
 
 def _blame(text: str) -> list[tuple[int, int]]:
     spans = []
-    for m in _BLAME.finditer(text):
-        after = _clause_after(text, m.end())
-        if re.match(r"you\s+never$", m.group(), _FLAGS) and re.match(r"\s+know\b", after, _FLAGS):
-            continue  # "you never know" (idiom)
-        clause = m.group() + after
-        if _POSITIVE.search(clause) and not re.search(r"\b(never|don't|didn't|can't)\b", clause, _FLAGS):
-            continue  # "you always make me laugh", "you make me happy"
-        present_make = re.match(r"you\s+make\s+me\b", m.group(), _FLAGS)
-        if present_make and not _MAKE_ME_BAD.match(text[m.end() :]):
-            continue  # "you make me feel safe" is warm; "you make me feel stupid" is blame
-        spans.append((m.start(), m.end()))
+    for start, end in _sentences(text):
+        sentence = text[start:end]
+        for m in _THANKS_TO_YOU.finditer(sentence):
+            rest = _clause_after(sentence, m.end()) + sentence[m.end() :]
+            if _BAD_OUTCOME.search(rest) and not _GOOD_OUTCOME.search(rest):
+                spans.append((start + m.start(), start + m.end()))
+        if _SURPRISE.search(sentence):
+            continue  # "You never told me you played the piano!": a pleased surprise
+        for m in _BLAME.finditer(sentence):
+            after = _clause_after(sentence, m.end())
+            group = m.group().lower()
+            if re.match(r"you\s+never$", group) and (
+                re.match(r"\s+know\b", after, _FLAGS) or _NEVER_FAILS.match(after)
+            ):
+                continue  # "you never know" (idiom), "you never let me down" (praise)
+            feeling = _I_FEEL.search(sentence[: m.start()]) or _I_FEEL_COMPACT.search(sentence[: m.start()])
+            if feeling and re.fullmatch(
+                r"\s*(that|when|because|how)?\s*", sentence[feeling.end() : m.start()], _FLAGS
+            ):
+                continue  # "I'm hurt that you didn't ask": the act inside an I statement, not an accusation
+            if re.search(
+                r"\b(did|do|does|have|had|has|are|were|will|would|could)\s+$", sentence[: m.start()], _FLAGS
+            ):
+                continue  # "Did you forget your keys?": a question, not an accusation
+            if _KIND_TRAIT.match(sentence, m.start()):
+                continue  # "you're always so reasonable": praise (sincere or sarcastic), not blame
+            if (
+                re.search(r"\b(not|wasn't|isn't)\s+(all\s+)?your\s+fault", sentence[: m.end()], _FLAGS)
+                and "fault" in group
+            ):
+                continue
+            clause = m.group() + after
+            if re.match(r"you('re|\s+are)\s+the\s+(reason|one)", group) and _GOOD_OUTCOME.search(clause):
+                continue  # "you're the one who kept me going"
+            if (
+                group.startswith("because of you")
+                and _GOOD_OUTCOME.search(sentence)
+                and not _BAD_OUTCOME.search(sentence)
+            ):
+                continue  # "because of you I got through the worst year"
+            if _POSITIVE.search(clause) and not re.search(r"\b(never|don't|didn't|can't)\b", clause, _FLAGS):
+                continue  # "you always make me laugh", "you make me happy"
+            if group.startswith(("if you", "i ", "we ")) and _GOOD_OUTCOME.search(sentence):
+                continue  # "if you hadn't helped me I'd never have made it"
+            present_make = re.match(r"you\s+make\s+me\b", group)
+            if present_make and not _MAKE_ME_BAD.match(sentence[m.end() :]):
+                continue  # "you make me feel safe" is warm; "you make me feel stupid" is blame
+            spans.append((start + m.start(), start + m.end()))
     return spans
 
 
+_INDEFINITE = r"(someone|somebody|anyone|anybody|people|some\s+people|there\s+(was|were)|the\s+\w+|we|i)"
 _HINT = _c(
-    r"\b(it\s+would|it'd|wouldn't\s+it)\s+be\s+(so\s+|really\s+)?(nice|lovely|great|good|helpful|wonderful)"
-    r"\s+(if\s+(someone|somebody|anyone|people|some\s+people|there\s+(was|were))|if\s+the\s+\w+|to)\b|"
-    r"^\s*(i\s+)?(guess|suppose)\b(?!\s+(you're|you\s+are|so|not)\b)|"
-    r"\b(but|then|so)\s+i\s+(guess|suppose)\b|"
+    # wistful "it would be nice if someone…" (but "…if you could…" is a polite request)
+    r"\b(it\s+would|it'd|wouldn't\s+it|would\s+it\s+not)\s+(be\s+(so\s+|really\s+|quite\s+)?"
+    r"(nice|lovely|great|good|helpful|wonderful|a\s+nice\s+change|a\s+change)|help|make\s+a\s+(nice\s+|big\s+)?change)"
+    r"\s+(if\s+" + _INDEFINITE + r"|to)\b|"
+    r"\bif\s+only\b|\bi\s+wish\s+(someone|somebody|people|you\s+would|you'd|i\s+had\s+(someone|some\s+help))\b|"
+    # resigned guesses: "I guess nobody…", "I suppose you're busy", "I suppose I'll just…"
+    r"^\s*(i\s+)?(guess|suppose)\b(?!\s+(you're\s+right|you\s+are\s+right|so|not|(we|you)\s+(could|can|should|might)|that's)\b)|"
+    r"\b(but|then|so)\s+i\s+(guess|suppose)\b(?!\s+(you're\s+right|you\s+are\s+right|so|not|(we|you)\s+(could|can|should|might))\b)|"
+    r"\bi\s+(guess|suppose)\s+(nobody|no\s+one|not\s+everyone|you're\s+(too\s+)?busy|you\s+were\s+(too\s+)?busy)\b|"
+    r"\bi'll\s+just\s+[^.!?,]*\bthen\s*[.!]*$|"
+    # things that "won't do themselves", chores left standing
     r"\b(won't|isn't|aren't|is\s+not|are\s+not)\s+(going\s+to\s+)?\w+\s+(themselves|itself)\b|"
+    r"\b(bins?|recycling|washing(-up)?|laundry|ironing|dishes|sink|grass|lawn|garden|hedge|kitchen|bathroom|"
+    r"house|place|fridge|cupboards?|post|paperwork|bills)('s|\s+is|\s+are|'re|\s+has\s+been|\s+have\s+been)?\s+"
+    r"(still\s+|really\s+|getting\s+(pretty\s+|really\s+|a\s+bit\s+)?)?(overflowing|piling\s+up|stacking\s+up|full|empty|"
+    r"a\s+(mess|tip|state)|filthy|disgusting|long|overgrown|not\s+going\s+to)\b|"
     r"\b(it's\s+a\s+|what\s+a\s+)?shame\s+(nobody|no\s+one|i've\s+got|i\s+have|that\s+nobody)\b|"
-    r"\bif\s+(anyone|anybody|someone)\s+ever\b|\bnow\s+and\s+then\b|"
-    r"\bi\s+wouldn't\s+say\s+no\b|\bsomeone's\s+been\b|\bsomebody's\s+been\b|\b(piling|stacking)\s+up\b|"
-    r"\bi\s+could\s+(really\s+)?(do|use)\s+with\b|\bwouldn't\s+hurt\s+(to|if)\b|\bi\s+wish\s+(someone|somebody|"
-    r"people|you\s+would|you'd)\b|\bnot\s+that\s+(i|anyone)\s+(mind|cares|noticed)\b|\bdrop\s+a\s+hint\b|"
-    r"\bsome\s+(people|of\s+us|\w+s)\s+(actually|would|manage|bother|remember|at\s+least|do)\b|\bsome\s+(people|of\s+us)\b|\bfunny\s+how\b|\bmust\s+be\s+nice\b|\bnot\s+that\s+anyone\s+(asked|cares)\b|"
-    r"\bi've\s+been\s+waiting\s+for\b|"
-    r"\b(other\s+(people|teams|couples|families|mums|dads)|my\s+friends'?\s+(husbands|wives|partners))\b|"
-    r"\bonce\s+in\s+a\s+while\b"
+    r"\bif\s+(anyone|anybody|someone)\s+ever\b|\bnow\s+and\s+then\b|\bonce\s+in\s+a\s+while\b|"
+    # needs said without asking: "I could do with…", "I wouldn't say no…", "I'd love some…"
+    r"\bi\s+wouldn't\s+say\s+no\b|\bi\s+wouldn't\s+mind\s+(a|some|an)\b|"
+    r"\bi\s+could\s+(really\s+|honestly\s+)?(do|use)\s+with\b|\bwouldn't\s+hurt\s+(to|if)\b|"
+    r"\bi('d|\s+would)\s+(love|kill\s+for|give\s+anything\s+for)\s+(a|an|some)\b|"
+    r"\bi('d|\s+would)\s+have\s+(loved|liked|appreciated)\s+(a|an|some|it\s+if|to|the)\b|"
+    r"\b(haven't|hasn't|didn't)\s+(even\s+)?(sat\s+down|stopped|had\s+a\s+(minute|second|break|moment))\b|"
+    r"\b(had\s+to|have\s+to|doing|did|carrying|carried|cleaning|cleaned|cooking|cooked|sorting|sorted|tidying|"
+    r"tidied|clearing|cleared|lugging|dragging|looking\s+after|put|putting)\b[^.!?]{0,40}\b(by\s+myself|on\s+my\s+own|"
+    r"single-handedly)\b|"
+    # someone / nobody as an unnamed culprit or absent helper
+    r"\bsomeone's\s+been\b|\bsomebody's\s+been\b|\b(someone|somebody)\s+(keeps|kept|always|never|forgot|must\s+have|"
+    r"has\s+(eaten|used|taken|left|finished)|ate|used|took|left|finished)\b|"
+    r"\bnot\s+that\s+(i|anyone|anybody|you|he|she|they)('s|'d|\s+has|\s+have|\s+would|\s+ever)?\s+"
+    r"(mind|minds|cares|care|noticed|notice|asked|listens|bothered|remembers?)\b|\bdrop\s+a\s+hint\b|"
+    r"\b(been\s+)?(ages|forever|months|years|weeks)\s+since\s+(anyone|anybody|someone|you|we)\b|"
+    r"\bhaven't\s+heard\s+(from\s+)?(you|anyone|anybody)\b|\b(i|we)\s+never\s+(see|hear\s+from)\s+you\b|"
+    # comparisons: "some people manage…", "other couples…", "must be nice…"
+    r"\bsome\s+(people|of\s+us|\w+s)\s+(actually|would|manage|bother|remember|at\s+least|do|can|seem|get|have\s+the)\b|"
+    r"\bsome\s+of\s+us\b|\bfunny\s+how\b|^\s*funny,|\bmust\s+be\s+(nice|lovely|great)\b|"
+    r"\bnot\s+that\s+anyone\s+(asked|cares)\b|\bi've\s+been\s+waiting\s+(for|ages|weeks|months)\b|"
+    r"\b(other\s+(people|teams|couples|families|mums|dads|husbands|wives|partners|parents|kids|sons|daughters|"
+    r"friends|managers|departments|staff|colleagues|flatmates)|my\s+friends'?\s+(husbands|wives|partners))\s+"
+    r"(seem|get|manage|have|actually|do|would|at\s+least|always|take|go|can|are\s+allowed)\b|"
+    r"\bmy\s+friends'?\s+(husbands|wives|partners)\b"
+)
+# A chore stated and then handled ("The fridge is empty, I'll go to the shop") is news, not a hint;
+# a burden named with the feeling ("I feel overwhelmed looking after Dad on my own") is an I statement.
+_SELF_HANDLED = _c(
+    r"\b(i'll|i\s+will|i've|i\s+have|i'm\s+going\s+to|i\s+am\s+going\s+to)\s+(\w+\s+)?(rung|called|phoned|go|get|sort|"
+    r"do|done|book|booked|fix|fixed|order|ordered|pop|handle|deal|clean|tidy|wash|take|empty|mow|cut)\b"
+)
+_CHORE_OR_BURDEN = _c(
+    r"(overflowing|piling\s+up|stacking\s+up|full|empty|mess|tip|state|filthy|disgusting|long|overgrown|"
+    r"not\s+going\s+to|myself|my\s+own|single-handedly|sat\s+down|stopped|minute|second|break|moment)$"
+)
+
+
+# A sigh: a need ("I'm starving", "I'm shattered") next to what is still undone, with no request.
+_NEED = _c(
+    r"\bi('m|\s+am)\s+((so|absolutely|completely|totally|utterly|just|really)\s+)?(starving|famished|parched|freezing|"
+    r"shattered|knackered|exhausted|tired|worn\s+out|dead\s+on\s+my\s+feet|run\s+off\s+my\s+feet)\b"
+)
+_UNDONE = _c(
+    r"\b(there's\s+nothing|there\s+is\s+nothing|nobody|no\s+one|still|haven't|hasn't|i've\s+(still\s+)?got\s+to|"
+    r"i\s+(still\s+)?have\s+to|(the\s+)?\w+('s|\s+is|\s+are)\s+(still\s+)?(a\s+mess|empty|full|not\s+done|waiting))\b"
 )
 
 
@@ -229,7 +478,14 @@ def _hint(text: str) -> list[tuple[int, int]]:
     spans = []
     for start, end in _sentences(text):
         sentence = text[start:end]
+        need = _NEED.search(sentence)
+        if need and _UNDONE.search(sentence, need.end()) and not _request(text):
+            spans.append((start + need.start(), start + need.end()))
         for m in _HINT.finditer(sentence):
+            if _CHORE_OR_BURDEN.search(m.group()) and (
+                _SELF_HANDLED.search(sentence) or _POSITIVE.search(sentence) or _I_FEEL.search(sentence)
+            ):
+                continue  # "I did it all by myself and I'm proud of it"
             spans.append((start + m.start(), start + m.end()))
     return spans
 
@@ -251,7 +507,18 @@ _UNSTATED = _c(
     r"\bif\s+you\s+were\s+a\s+(real|good|proper)\s+\w+\b|"
     r"\ba\s+(real|good|proper)\s+(friend|partner|husband|wife|sister|brother|son|daughter|mother|father)"
     r"\s+would\b|"
-    r"\bwould\s+(just\s+)?know\b|\bshould\s+know\s+by\s+now\b"
+    r"\bwould\s+(just\s+)?know\b|\bshould\s+know\s+by\s+now\b|"
+    r"\byou'd\s+think\s+(you'd|you\s+would|after|that\s+you|by\s+now)\b|"
+    r"\b(can't|couldn't|don't)\s+you\s+see\s+(how|that|what|i'm|i\s+am|i\s+need)\b|"
+    r"\b(isn't|wasn't)\s+it\s+(obvious|clear)\b|\bi\s+thought\s+it\s+was\s+(obvious|clear)\b|"
+    r"\bit\s+goes\s+without\s+saying\b|"
+    r"\banyone\s+(who|with)\b[^.!?]{0,30}\bwould(\s+have)?\b|"
+    r"\ba\s+(real|good|proper|decent)\s+\w+\s+(wouldn't|would\s+not)\s+(need|have)\s+to\b|"
+    r"\byou\s+must\s+(be\s+able\s+to\s+)?(see|know|realise|realize|tell|have\s+noticed|have\s+seen)\b|"
+    r"\byou\s+(should|ought\s+to)\s+know\s+me\s+(better|by\s+now)\b|"
+    r"\byou\s+were\s+(supposed|meant)\s+to\s+(know|realise|realize|remember|guess|notice)\b|"
+    r"\bi\s+(thought|assumed)\s+you('d|\s+would)\s+(just\s+)?(know|realise|realize|remember|notice|guess)\b|"
+    r"\bi\s+(shouldn't|should\s+not)\s+(need|have)\s+to\s+(remind|tell|ask|say|explain)\b"
 )
 
 
@@ -260,25 +527,72 @@ def _unstated(text: str) -> list[tuple[int, int]]:
 
 
 _WITHDRAWAL = _c(
-    r"^\s*(ok(ay)?,?\s+)?whatever\b(?!\s+(you\s+(decide|choose|need)|happens))|"
+    # dismissal: "whatever", "fine.", "never mind", "forget it", "doesn't matter"
+    r"^\s*(ok(ay)?[,.]?\s+|oh\s+)?whatever\b(?!\s+(you\s+(decide|choose|need|fancy|prefer)|happens|works|suits))|"
     r"\bwhatever\s*[.!]|"
-    r"\bwhatever\s+(you\s+say|makes\s+you\s+happy)\b|"
-    r"\bdo\s+(what|whatever)\s+you\s+(want|like|think\s+is\s+best)\b|"
-    r"\bforget\s+(it|about\s+it|i\s+said\s+anything|i\s+asked)\b|\bi\s+give\s+up\b|\bi'm\s+out\b|"
-    r"\bcan't\s+be\s+bothered\b|"
-    r"\bnever\s*mind\b|"
-    r"\bi'm\s+done(\s+talking|\s+with\s+this)?\s*[.!,]|\bi'm\s+done\s+talking\b|"
-    r"\bi\s+(don't|do\s+not)\s+care\s+any\s*more\b|"
-    r"\b(i'm|i\s+am)\s+not\s+going\s+to\s+argue\b|"
-    r"^\s*(ok(ay)?,?\s+)?fine\s*[,.!]"
+    r"\bwhatever\s+(you\s+say|makes\s+you\s+happy|you\s+think)\b|"
+    r"^\s*(ok(ay)?[,.]?\s+)?fine\s*[,.!](?!\s*(thanks|thank\s+you|and\s+you|how\s+are))|^\s*fine\s+then\b|"
+    r"\bnever\s*mind\b(?!\s+(the|your|my|his|her|their|that|this|those|these|a|an|about\s+(the|your|my))\b)|"
+    r"\bforget\s+(it|about\s+it|i\s+(said|mentioned|asked|brought)\b|(that\s+)?i\s+said\s+anything)|"
+    r"^\s*(it\s+)?(doesn't|does\s+not)\s+matter\s*[.!,]|\b(it\s+)?(doesn't|does\s+not)\s+matter\s*[.!]?\s*$|"
+    r"\bit\s+is\s+what\s+it\s+is\b|"
+    # handing the decision over in resignation: "do what you want", "suit yourself", "have it your way"
+    r"\bdo\s+(what|whatever)\s+you\s+(want|like|think\s+is\s+best|need\s+to)\b|"
+    r"\b(suit|please)\s+yourself\b|\bhave\s+it\s+your\s+(own\s+)?way\b|\bsee\s+if\s+i\s+care\b|"
+    r"\b(it's|it\s+is)\s+your\s+(life|call|funeral|problem)\s*[.!]?\s*$|"
+    # giving up: "I give up", "I'm done", "I don't care any more", "there's no point"
+    r"\bi\s+give\s+up\b|\bi'm\s+out\b|\bcan't\s+be\s+bothered\b|\bi\s+couldn't\s+care\s+less\b|"
+    r"\b(i'm|i\s+am)\s+past\s+caring\b|"
+    r"\b(i'm|i\s+am)\s+done(\s+(talking|arguing|trying|explaining|with\s+(this|you|it|us|trying|arguing|talking)))?\s*([.!,]|$)|"
+    r"\b(i'm|i\s+am)\s+done\s+(talking|arguing|trying|explaining)\b|"
+    r"\bi\s+(don't|do\s+not)\s+(even\s+)?care\s+(any\s*more|now)\b|^\s*(i\s+)?(don't|do\s+not)\s+care\s*[.!]|"
+    r"\b(there's|there\s+is|what's)\s+(no|the)\s+point\s+(in\s+)?(talking|discussing|raising|arguing|saying|trying|asking|"
+    r"bringing|explaining|telling)\b|\bwe're\s+(not\s+getting\s+anywhere|getting\s+nowhere|going\s+round\s+in\s+circles)\b|"
+    # refusing to talk: "I don't want to talk about it", "I'm not discussing this", "leave me alone", "drop it"
+    r"\bi\s+(don't|do\s+not)\s+want\s+to\s+(talk|discuss|hear|go\s+over|get\s+into|argue)\s+(about\s+)?(it|this|that|any\s*more)\b|"
+    r"\b(i'm|i\s+am)\s+not\s+(going\s+to\s+)?(talking|talk|discussing|discuss|having|have|doing|do|getting\s+into|get\s+into|"
+    r"going\s+(over|into|through)|go\s+(over|into|through))\s+(about\s+)?(this|it|that)"
+    r"(\s+(again|any\s*more|now|conversation|with\s+you|right\s+now))?\s*([.!,]|$)|"
+    r"\b(i'm|i\s+am)\s+not\s+(going\s+to\s+)?(have|having)\s+this\s+(conversation|discussion|argument)\b|"
+    r"\b(i'm|i\s+am)\s+not\s+going\s+to\s+argue\b|\bi\s+(won't|will\s+not|refuse\s+to)\s+(discuss|talk\s+about)\b|"
+    r"\bi've\s+said\s+(all\s+i'm\s+going\s+to\s+say|my\s+piece|all\s+i\s+have\s+to\s+say)\b|"
+    r"\b(i've\s+got|i\s+have)\s+nothing\s+(more|else)\s+to\s+say\b|"
+    r"\bleave\s+me\s+alone\b|^\s*(just\s+)?(drop|leave)\s+it\s*([.!,]|$)|\b(let's|let\s+us)\s+(just\s+)?drop\s+it\b|"
+    # going it alone: "I'll manage", "I'll sort it myself"
+    r"\bi'll\s+(just\s+)?(cope|manage|sort\s+it(\s+out)?|deal\s+with\s+it|figure\s+it\s+out|do\s+it)"
+    r"(\s+(myself|on\s+my\s+own|by\s+myself|alone))?\s*[.!]?\s*$"
+)
+# "Do what makes you happy, I'll back you either way" hands over the choice warmly.
+_SUPPORTIVE = _c(
+    r"\b(i'll|i\s+will)\s+(support|back|be\s+there\s+for|stand\s+by)\b|\bi'm\s+(here|behind\s+you)\b"
+)
+
+
+# "I don't want to talk about it now, but can we talk tomorrow?" is a pause, which the primer encourages.
+_COME_BACK = _c(
+    r"\b(can|could|shall)\s+we\s+(talk|pick|come\s+back|discuss|try)\b|\b(later|tomorrow|another\s+time|"
+    r"in\s+the\s+morning|when\s+(i've|i\s+have|we've|we\s+have)\s+(calmed|cooled|slept)|once\s+i've)\b"
+)
+_REFUSAL = _c(
+    r"^\s*(i\s+don't\s+want|i'm\s+not|i\s+am\s+not|i\s+won't|i'm\s+done|i\s+am\s+done|leave|drop|let's|we're)"
 )
 
 
 def _withdrawal(text: str) -> list[tuple[int, int]]:
     spans = []
-    for start, end in _sentences(text):
+    sentences = _sentences(text)
+    coming_back = bool(_COME_BACK.search(text))
+    for start, end in sentences:
         sentence = text[start:end]
+        if _SUPPORTIVE.search(sentence):
+            continue
         for m in _WITHDRAWAL.finditer(sentence):
+            if coming_back and _REFUSAL.match(m.group()):
+                continue
+            if m.group().lower().startswith("i'll") and not (
+                re.search(r"\b(myself|my\s+own|alone)\b", m.group(), _FLAGS) or len(sentences) > 1 or start
+            ):
+                continue  # "I'll manage." alone after a question is an answer; "…, I'll manage" closes a talk
             spans.append((start + m.start(), start + m.end()))
     return spans
 
@@ -292,7 +606,19 @@ _INSULT = _c(
     r"\bshould\s+i\s+throw\s+a\s+party\b|\bwhat\s+a\s+(great|good|wonderful|fantastic)\s+\w+\s+you\s+are\b|"
     r"\bbecause\s+you('re|\s+are)\s+(always\s+so|so|the\s+perfect|perfect)\b|"
     r"\bmust\s+be\s+nice\b|\bwell\s+done\b(?=[^?]*$)|\byou\s+actually\s+\w+|"
-    r"\banother\s+(excuse|lecture|brilliant|great|wonderful)\b"
+    r"\banother\s+(excuse|lecture|brilliant|great|wonderful)\b|"
+    r"\byeah\s+right\b|\bas\s+if\s+(you|he|she|they|i|that)('d|'ll|\s+would|\s+will|\s+ever|\s+care)?\b|"
+    r"\b(nice|good|kind|sweet|big)\s+of\s+you\s+to\s+(finally|actually|bother|grace|show|turn\s+up|join|remember)\b|"
+    r"\bglad\s+you\s+could\s+(finally\s+)?(join|make\s+it)\b|\bthanks\s+for\s+the\s+vote\s+of\s+confidence\b|"
+    r"\bdon't\s+(strain|hurt|trouble|exert|overdo)\s+yourself\b|\bdon't\s+mind\s+me\b|"
+    r"\btake\s+your\s+time,?\s+(it's|it\s+has|it's\s+not\s+like|i've|we've)\s+(only|just|not\s+like)\b|"
+    r"\b(miracles|wonders)\s+((do|will)\s+)?(happen|never\s+cease)\b|\bwho\s+knew\b(?=[^?]*[.!]?$)|"
+    r"\btell\s+me\s+something\s+i\s+don't\s+know\b|\blike\s+that's\s+(ever\s+)?going\s+to\s+happen\b|"
+    r"\bin\s+your\s+dreams\b|\bwhat\s+are\s+you,\s+(five|six|ten|twelve|a\s+child|\d+)\b|"
+    r"\bwaste\s+of\s+(space|oxygen)\b|\b(incompetent|clueless|spineless|useless\s+lump|a\s+liability|an\s+embarrassment)\b|"
+    r"\bare\s+you\s+(incapable|too\s+(stupid|lazy|thick|dim))\b|\byou're\s+(always\s+)?the\s+victim\b|"
+    r"\bi'm\s+(so|truly|really)\s+(impressed|honoured|flattered)\b(?=[^.!?]*(not|finally|actually|only|bother|"
+    r"remembered|managed))"
 )
 _GENUINE_PRAISE = _c(r"\bwell\s+done\s+(on|for|with)\b")
 
@@ -340,7 +666,12 @@ _FEELING_WORDS = (
     r"on\s+edge|so\s+alone|useless|worthless|isolated|jealous|betrayed|humiliated|small|bad|terrible|awful|"
     r"gutted|sick\s+of\s+\w+|smothered|safe|unsafe|hurting|heartsick|shaken|shocked|numb|empty|"
     r"hurt\s+and\s+\w+|ignored|devastated|crushed|gutted|scared|unhappy|miserable|desperate|broken|disheartened|"
-    r"demoralised|demoralized|fed\s+up|bored|restless|resentful|content|calm|peaceful|loved|valued)"
+    r"demoralised|demoralized|fed\s+up|bored|restless|resentful|content|calm|peaceful|loved|valued|"
+    r"cross|sore|touched|moved|thrilled|delighted|pleased|chuffed|livid|fuming|raging|shattered|knackered|"
+    r"burnt\s+out|burned\s+out|at\s+the\s+end\s+of\s+my\s+tether|at\s+my\s+wits'?\s+end|struggling|"
+    r"overlooked|dismissed|taken\s+for\s+granted|unimportant|unwanted|unseen|disrespected|belittled|"
+    r"patroni[sz]ed|judged|abandoned|sidelined|excluded|pushed\s+away|second\s+best|heartbroken|"
+    r"panicked|panicking|petrified|distraught|upset|grieving|homesick|wound\s+up)"
 )
 _I_FEEL = _c(
     r"\bi(\s+|(?='))(feel|felt|am\s+feeling|'m\s+feeling|was\s+feeling|have\s+been\s+feeling|'ve\s+been\s+feeling|"
@@ -362,15 +693,23 @@ _I_FIND = _c(
     r"\bi('m|\s+am)\s+finding\s+[^.!?,;]{1,40}?\s+(really\s+|so\s+|very\s+|quite\s+)?(hard|difficult|stressful|"
     r"upsetting|overwhelming|painful|exhausting|frightening|scary|lonely|draining|tough)\b"
 )
+# "It hurt me when…", "I feel like a burden" (a feeling in a metaphor, not "I feel like you…", a thought).
+_IT_HURT = _c(
+    r"\b(it|that|this)\s+(really\s+)?(hurt|hurts|upset|upsets|scared|scares|worried|worries|saddens|saddened|"
+    r"frightened|frightens|stung|stings)\s+me\b|\bi\s+(feel|felt)\s+like\s+(a|an)\s+"
+    r"(burden|failure|outsider|spare\s+part|stranger|fool|idiot|child|servant|nobody|afterthought|third\s+wheel)\b"
+)
 _I_MISS = _c(r"\bi('ve)?\s+(really\s+)?(miss|missed)\s+(you|us|our|having)\b")
 
 
 def _i_statement(text: str) -> list[tuple[int, int]]:
     spans = []
-    for pattern in (_I_FEEL, _I_FEEL_COMPACT, _I_FEEL_ANY, _I_FIND, _I_MISS):
+    for pattern in (_I_FEEL, _I_FEEL_COMPACT, _I_FEEL_ANY, _I_FIND, _I_MISS, _IT_HURT):
         for m in pattern.finditer(text):
             if re.search(
-                r"\b(why|how|what|whether|if)\s+$", text[max(0, m.start() - 10) : m.start()], _FLAGS
+                r"\b(why|how|what|whether|if|noticed|known|realised|realized|seen|guessed|notice|see)\s+(that\s+)?$",
+                text[max(0, m.start() - 16) : m.start()],
+                _FLAGS,
             ):
                 continue  # "you'd know why I'm upset": a reported feeling inside another claim
             spans.append((m.start(), m.end()))
@@ -415,7 +754,21 @@ _REQUEST = _c(
     r"\bi\s+(want|need)\s+(you|us)\s+to\b|"
     r"\blet's\b|\blet\s+us\b|"
     r"\bdon't\s+forget\s+to\b|"
-    r"\bhow\s+about\s+(we|you)\b|\bshall\s+we\b"
+    r"\bhow\s+about\s+(we|you)\b|\bshall\s+we\b|"
+    r"\bi('d|\s+would)\s+(really\s+|just\s+|very\s+much\s+|so\s+|honestly\s+)(like|love)\s+(you|us|to|it\s+if|for\s+(you|us))\b|"
+    r"\bdo\s+you\s+think\s+(you|we|i)\s+(could|can|might)\b|\b(is\s+there\s+)?any\s+chance\s+(you|we|i)\s+(could|can|might)\b|"
+    r"\bi\s+(was|am|'m)\s+wondering\s+if\s+(you|we|i)\s+(could|might|can)\b|\bi\s+wondered\s+if\s+(you|we)\s+(could|might)\b|"
+    r"\bare\s+you\s+able\s+to\b(?=[^.!?]*\?)|\b(what\s+if|maybe|perhaps)\s+we\s+(could\s+|can\s+)?(try|tried|take|took|"
+    r"go|went|talk|talked|agree|agreed|split|swap|swapped|share|shared|sit|sat|plan|planned|make|made|set|book|booked)\b|"
+    r"\bcan\s+i\s+ask\s+(you|that)\b|"
+    r"\bit\s+would\s+(really\s+)?(help|be\s+(great|nice|lovely|helpful|good|a\s+big\s+help))\s+(me\s+)?if\s+you\s+(could|would|can)\b"
+)
+# A direct imperative ("Text me when you get home.") asks clearly too; idioms and brush-offs excluded.
+_IMPERATIVE = _c(
+    r"^\s*(just\s+)?(call|text|ring|phone|tell|let|give|send|bring|pick|take|leave|put|come|help|stop|try|remember|"
+    r"check|book|sort|ask|wait|meet|show|email|grab|save|keep|turn|switch|pop|drop|make)\s+"
+    r"(?!(me\s+alone|it\b|your\s+time|me\s+about\s+it|me\s+a\s+break|your\s+hair|on\b|yourself|it\s+go|me\s+be)\b)"
+    r"(me|us|the|your|my|a|an|him|her|them|some|over|round|up|back|in|by|for|off|down|out|this|that)\b"
 )
 
 
@@ -428,6 +781,11 @@ def _request(text: str) -> list[tuple[int, int]]:
         for m in _REQUEST.finditer(sentence):
             s = m.end("pre") if m.group("pre") is not None else m.start()
             spans.append((start + s, start + m.end()))
+        imperative = _IMPERATIVE.match(sentence)
+        if imperative and not (
+            _WITHDRAWAL.search(sentence) or _SARCASTIC_OPENER.match(sentence) or _INSULT.search(sentence)
+        ):
+            spans.append((start + imperative.start(2), start + imperative.end()))
     return _merge(spans)
 
 
@@ -439,7 +797,13 @@ _ACK = _c(
     r"\bi\s+know\s+(it|this|that)\s+(isn't|is\s+not|hasn't|wasn't)\s+easy\b|\bi\s+can\s+tell\s+(you|that)\b|"
     r"\byou('re|\s+are)\s+right\b|\bthat\s+makes\s+sense\b|\byou\s+had\s+every\s+reason\b|"
     r"\bfair\s+enough\b|\byou('ve|\s+have)\s+(got\s+)?a\s+(good\s+|fair\s+)?point\b|\bi\s+see\s+your\s+point\b|\bfrom\s+your\s+(point\s+of\s+view|side|perspective)\b|"
-    r"\bi\s+can\s+see\s+(you|why|how|that|the|it)\b|\bthat\s+must\s+(be|have\s+been)\s+(hard|difficult|tough)\b"
+    r"\bi\s+can\s+see\s+(you|why|how|that|the|it)\b|"
+    r"\b(that|it)\s+must\s+(be|have\s+been)\s+((so|really|very)\s+)?(hard|difficult|tough|awful|horrible|frightening|scary|"
+    r"stressful|exhausting|a\s+lot|lonely|upsetting|painful|worrying|draining|a\s+shock)\b|"
+    r"\bi\s+(can\s+)?see\s+where\s+you('re|\s+are)\s+coming\s+from\b|\bi\s+see\s+what\s+you\s+mean\b|"
+    r"\b(fair|good)\s+point\b|\b(it's|that's|it\s+is|that\s+is)\s+(completely\s+|totally\s+|perfectly\s+)?"
+    r"(understandable|fair|reasonable)\b|\bno\s+wonder\s+you\b|\byou\s+were\s+right\b|\byou\s+had\s+a\s+point\b|"
+    r"\bi\s+(completely\s+|totally\s+|really\s+)?understand\s*[.!,]"
 )
 
 
@@ -643,6 +1007,13 @@ def analyse(text: str) -> Analysis:
         "clear_request": _request(norm),
         "acknowledge_other_view": _acknowledge(norm),
     }
+    # An acknowledgement inside a sarcastic sentence ("Fine. You're right, as usual.") is not one.
+    sarcastic_sentences = [(a, b) for a, b in _sentences(norm) if any(a <= s < b for s, _ in insult_spans)]
+    detected["acknowledge_other_view"] = [
+        span
+        for span in detected["acknowledge_other_view"]
+        if not any(a <= span[0] < b for a, b in sarcastic_sentences)
+    ]
     # "I'd appreciate it if you could" is a request, not a hint; a sarcastic "Oh great" is not praise.
     analysis = Analysis(text=text)
     for feature in STRENGTHS + PROBLEMS:

@@ -237,6 +237,11 @@ def create_scenario(
             errors[name] = f"Keep this under {TEXT_MAX} characters."
     if not (patient_goal or "").strip():
         errors["patient_goal"] = "Write the patient's goal for this conversation."
+    texts = {"title": title, "other_name": other_name, "situation": situation}
+    texts |= {"likely_reactions": likely_reactions, "patient_goal": patient_goal}
+    for name, value in texts.items():
+        if "\x00" in (value or ""):  # PostgreSQL refuses NUL in text; Django's forms refuse it too
+            errors[name] = "Null characters are not allowed."
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

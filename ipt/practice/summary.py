@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from ipt.accounts.models import User
@@ -21,6 +22,7 @@ from ipt.care.models import HomeworkTask, TreatmentCourse
 from ipt.measures import access as measures_access
 from ipt.measures import change
 from ipt.measures.models import ResponseStatus
+from ipt.messaging.access import threads_with_unread_for
 from ipt.practice.access import lesson_assignments_for
 from ipt.practice.communication import FEATURES
 from ipt.practice.diary_access import DiaryPeriod, week_summary
@@ -78,6 +80,17 @@ class RolePlayPractice:
 
 
 @dataclass(frozen=True)
+class ThreadActivity:
+    """A conversation with something unread by the viewer, or a message from the patient in the period."""
+
+    thread_id: str
+    subject: str
+    unread: int
+    from_patient: int  # messages the patient sent in the period
+    last_message_at: datetime
+
+
+@dataclass(frozen=True)
 class PreSessionSummary:
     course: TreatmentCourse
     now: datetime
@@ -94,6 +107,11 @@ class PreSessionSummary:
     lessons: list[LessonProgress]  # opened or completed in the period
     lessons_not_opened: int  # assigned, never opened
     roleplays: list[RolePlayPractice]  # rehearsals started in the period
+    threads: list[ThreadActivity]
+
+    @property
+    def unread_messages(self) -> int:
+        return sum(thread.unread for thread in self.threads)
 
 
 def last_held_session(user: User, course: TreatmentCourse, now: datetime) -> Encounter | None:
@@ -176,6 +194,29 @@ def _roleplays(user: User, course: TreatmentCourse, since: datetime) -> list[Rol
     return practices
 
 
+def _threads(user: User, course: TreatmentCourse, since: datetime) -> list[ThreadActivity]:
+    patient = course.care_team.patient
+    threads = (
+        threads_with_unread_for(user)
+        .filter(care_team=course.care_team)
+        .annotate(
+            from_patient=Count("messages", filter=Q(messages__sender=patient, messages__sent_at__gte=since))
+        )
+        .filter(Q(unread__gt=0) | Q(from_patient__gt=0))
+        .order_by("-last_message_at")
+    )
+    return [
+        ThreadActivity(
+            thread_id=str(thread.pk),
+            subject=thread.subject,
+            unread=thread.unread,
+            from_patient=thread.from_patient,
+            last_message_at=thread.last_message_at,
+        )
+        for thread in threads
+    ]
+
+
 def pre_session_summary(
     user: User, course: TreatmentCourse, now: datetime | None = None
 ) -> PreSessionSummary:
@@ -221,4 +262,5 @@ def pre_session_summary(
         lessons=lessons,
         lessons_not_opened=not_opened,
         roleplays=_roleplays(user, course, since),
+        threads=_threads(user, course, since),
     )

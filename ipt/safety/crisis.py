@@ -105,17 +105,36 @@ def ensure_default_crisis_lines() -> None:
 
 
 def country_of_patient(user) -> str | None:
-    """Where a patient said they are, on their latest safety plan (None if unknown)."""
+    """Where a patient last said they are (None if unknown): the country on their latest safety
+    plan or the one they confirmed when joining a video session, whichever is more recent (a
+    country without lines of its own gives None: the common lines and the local emergency number)."""
     if not getattr(user, "is_authenticated", False) or user.role != "patient":
         return None
-    latest = (
+    from ipt.telehealth.models import LocationCheck
+
+    said = []
+    plan = (
         SafetyPlanVersion.objects.filter(course__care_team__patient=user)
         .exclude(country="")
         .order_by("-created_at")
-        .values_list("country", flat=True)
+        .values_list("created_at", "country")
         .first()
     )
-    return clean_country(latest)
+    if plan:
+        said.append(plan)
+    check = (
+        LocationCheck.objects.filter(appointment__patient=user)
+        .exclude(country="")
+        .order_by("-confirmed_at")
+        .values_list("confirmed_at", "country")
+        .first()
+    )
+    if check:
+        said.append(check)
+    if not said:
+        return None
+    # The latest only: an older answer from another country would show the wrong lines.
+    return clean_country(max(said)[1])
 
 
 def crisis_context(country=None, region=None) -> dict:

@@ -70,7 +70,7 @@ def alert_detail(request, alert_id):
     alert = get_alert_for(request.user, alert_id)
     course = alert.course
     can_acknowledge = is_course_therapist(request.user, course) and alert.status == AlertStatus.OPEN
-    form = FollowUpForm(request.POST or None)
+    form = FollowUpForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         require_therapist(request.user, course)
@@ -117,7 +117,7 @@ def _initial(plan) -> dict:
 
 def _safety_plan_page(request, course, *, can_write: bool, template: str, redirect_to):
     plan = current_safety_plan_for(request.user, course)
-    form = SafetyPlanForm(request.POST or None, initial=_initial(plan))
+    form = SafetyPlanForm(request.POST if request.method == "POST" else None, initial=_initial(plan))
     status = 200
     if request.method == "POST":
         if not can_write:
@@ -234,7 +234,7 @@ def _version_page(request, course, version, template):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def crisis_lines(request):
-    form = CrisisLineForm(request.POST or None)
+    form = CrisisLineForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -261,7 +261,7 @@ def crisis_line_edit(request, line_id):
         actions.delete_crisis_line(actor=request.user, line=line, request=request)
         messages.success(request, "Crisis line removed.")
         return redirect("crisis_lines")
-    form = CrisisLineForm(request.POST or None, instance=line)
+    form = CrisisLineForm(request.POST if request.method == "POST" else None, instance=line)
     status = 200
     if request.method == "POST":
         if form.is_valid():

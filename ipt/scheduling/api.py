@@ -13,13 +13,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
 from ipt.accounts.access import care_teams_for
 from ipt.accounts.models import Role
 from ipt.audit.actions import record
+from ipt.lib.schemas import ErrorOut
 from ipt.scheduling import access, actions
 from ipt.scheduling.models import Appointment
-from ipt.scheduling.schemas import AppointmentOut, BookIn, CancelIn, ErrorOut, RescheduleIn, SlotOut
+from ipt.scheduling.schemas import AppointmentOut, BookIn, CancelIn, RescheduleIn, SlotOut
 from ipt.scheduling.slots import open_slots
 
 router = Router(tags=["appointments"])
@@ -65,7 +67,13 @@ def _refusal(error: ValidationError) -> Status:
 
 
 def _aware(value: datetime) -> datetime | None:
-    return value.astimezone(UTC) if not timezone.is_naive(value) else None
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 parsers accept (R7).
+    if timezone.is_naive(value):
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before the first instant in UTC
+        raise HttpError(422, f"{value.isoformat()} is outside the dates the calendar handles.") from None
 
 
 @router.get(
@@ -110,7 +118,7 @@ def book(request, payload: BookIn):
         return Status(422, {"detail": "Give start with a time zone, e.g. 2026-03-09T14:00:00Z."})
     try:
         appointment = actions.book_appointment(
-            actor=actor, therapist=therapist, patient=patient, start=payload.start, request=request
+            actor=actor, therapist=therapist, patient=patient, start=_aware(payload.start), request=request
         )
     except ValidationError as error:
         return _refusal(error)
@@ -128,11 +136,11 @@ def list_appointments(request, query: Query[RangeQuery]):
     if query.from_ is not None:
         if timezone.is_naive(query.from_):
             return Status(422, {"detail": "Give from with a time zone."})
-        appointments = appointments.filter(end__gt=query.from_)
+        appointments = appointments.filter(end__gt=_aware(query.from_))
     if query.to is not None:
         if timezone.is_naive(query.to):
             return Status(422, {"detail": "Give to with a time zone."})
-        appointments = appointments.filter(start__lt=query.to)
+        appointments = appointments.filter(start__lt=_aware(query.to))
     found = list(appointments.order_by("start"))
     record(actor=request.auth, action="appointment.list", request=request, detail={"count": len(found)})
     return Status(200, [_out(appointment) for appointment in found])
@@ -182,7 +190,7 @@ def reschedule(request, appointment_id: UUID, payload: RescheduleIn):
         return Status(422, {"detail": "Give start with a time zone, e.g. 2026-03-09T14:00:00Z."})
     try:
         new = actions.reschedule_appointment(
-            actor=request.auth, appointment=appointment, new_start=payload.start, request=request
+            actor=request.auth, appointment=appointment, new_start=_aware(payload.start), request=request
         )
     except ValidationError as error:
         return _refusal(error)

@@ -1,5 +1,4 @@
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -41,7 +40,3 @@ class RescheduleIn(Schema):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a mistake, not ignored
 
     start: datetime = Field(description="ISO 8601 with a time zone")
-
-
-class ErrorOut(Schema):
-    detail: str | list[Any]

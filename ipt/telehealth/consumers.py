@@ -23,17 +23,18 @@ Relay (P5): each member knows the other's channel from presence. A signal goes
 
 Order is kept: the direct path is used only once the receiver has said hello and has no earlier
 signal still queued in the layer, and a signal that arrives before the receiver's hello waits for
-it. Signal frames also skip Channels' per-message ``close_old_connections`` thread hop: they touch
-no database (chat frames reach it only through ``database_sync_to_async``, which does that itself).
+it. Frames and events skip Channels' per-message ``close_old_connections`` thread hop
+(SecureConsumer.dispatch): signals touch no database, and chat reaches it only through
+``database_sync_to_async``, which does that itself.
 """
 
 import asyncio
 import logging
 import uuid
 import weakref
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
@@ -59,8 +60,6 @@ MAX_LAYER_SENDS = 50
 # Signals waiting to go to other processes (per process), and how many go in one round trip.
 OUTBOX_SIZE = 20_000
 OUTBOX_BATCH = 500
-# Message types handled without Channels' per-message close_old_connections (no database).
-NO_DATABASE = frozenset({"websocket.receive", "telehealth.signal"})
 
 
 class Ping(BaseModel):
@@ -223,12 +222,6 @@ class CallConsumer(AppointmentConsumer):
     def may_join(self, appointment: Appointment) -> bool:
         return appointment.status == AppointmentStatus.ARRIVED and actions.call_window_open(appointment)
 
-    async def dispatch(self, message) -> None:
-        if message["type"] in NO_DATABASE:
-            await getattr(self, get_handler_name(message))(message)
-        else:
-            await super().dispatch(message)
-
     async def on_connect(self) -> None:
         LOCAL_CALLS[self.channel_name] = self
         self.early_signals: list[str] = []
@@ -356,15 +349,20 @@ class CallConsumer(AppointmentConsumer):
         if event["channel"] == self.channel_name or await self.handle_join_of_same_user(event):
             return
         self.peer_channel, self.peer_relay = event["channel"], event.get("relay")
-        await self.channel_layer.send(
-            event["channel"],
-            {
-                "type": "telehealth.here",
-                "user": str(self.user.pk),
-                "channel": self.channel_name,
-                "relay": self.relay.id if self.relay else None,
-            },
-        )
+        try:
+            await self.channel_layer.send(
+                event["channel"],
+                {
+                    "type": "telehealth.here",
+                    "user": str(self.user.pk),
+                    "channel": self.channel_name,
+                    "relay": self.relay.id if self.relay else None,
+                },
+            )
+        except ChannelFull:
+            # The newcomer's process has a full inbox (many sockets joining at once): it says
+            # hello after HELLO_WAIT without us, and its signals reach us through the group.
+            logger.warning("A call's presence answer was dropped: the channel layer is full")
         if self.hello_sent:
             await self.send_json({"type": "peer", "present": True})
 
@@ -445,7 +443,8 @@ class SignalRelay:
         started = cls._by_loop.get(loop)
         if started is None:
             started = cls._by_loop[loop] = loop.create_future()
-            config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+            layer: Mapping[str, Any] = settings.CHANNEL_LAYERS["default"]
+            config = layer.get("CONFIG", {})
             relay = cls(settings.REDIS_URL, config.get("prefix", "asgi"))
             try:
                 await relay.start()

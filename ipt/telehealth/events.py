@@ -7,10 +7,9 @@ Message ``type``s are ``telehealth.<what>`` and land in the consumers' ``telehea
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.urls import reverse
 
+from ipt.lib import live
 from ipt.scheduling.models import Appointment
 from ipt.telehealth.models import ChatMessage
 
@@ -31,10 +30,9 @@ def call_group(appointment_id) -> str:
 
 
 def send(group: str, event: dict[str, Any]) -> None:
-    """group_send from synchronous code (actions, on_commit callbacks)."""
-    layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(group, event)
+    """group_send from synchronous code (actions, on_commit callbacks); a layer that is down
+    loses the wake-up, not the request (R5)."""
+    live.group_send(group, event)
 
 
 def lobby_entry(appointment: Appointment) -> dict[str, Any]:

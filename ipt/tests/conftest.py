@@ -64,9 +64,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _use_a_file_for_the_sqlite_test_database() -> None:
-    database = connections["default"].settings_dict
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if connections["default"].vendor != "sqlite":
         return
+    database = connections["default"].settings_dict
     test = database.setdefault("TEST", {})
     if test.get("NAME") in (None, "", ":memory:"):
         # The pid keeps concurrent runs (and xdist workers) apart; Django deletes the file at the end.
@@ -214,8 +214,10 @@ def live_server_factory(transactional_db, settings, tmp_path) -> Iterator[Callab
         _share_realtime_prefix(settings, prefix)
     started: list[LiveServer] = []
 
-    def start(workers: int = 1) -> LiveServer:
-        server = _start_uvicorn(env, tmp_path / f"uvicorn-{len(started)}.log", workers=workers)
+    def start(workers: int = 1, extra_env: dict[str, str] | None = None) -> LiveServer:
+        """extra_env overrides the server's environment (e.g. its own REDIS_URL or DATABASE_URL)."""
+        server_env = {**env, **(extra_env or {})}
+        server = _start_uvicorn(server_env, tmp_path / f"uvicorn-{len(started)}.log", workers=workers)
         started.append(server)
         return server
 

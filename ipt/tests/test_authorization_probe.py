@@ -30,6 +30,7 @@ database compared once; only when it changed are they replayed one by one to nam
 ``test_the_probe_fails_on_a_leak_a_write_and_a_server_error`` shows the probe can fail.
 """
 
+import base64
 import functools
 import itertools
 import json
@@ -65,6 +66,7 @@ from ipt.accounts import access, actions, sessions
 from ipt.accounts.models import CareTeam, Role, User
 from ipt.api import api
 from ipt.asgi import application
+from ipt.breakglass.models import BreakGlassGrant
 from ipt.care import access as care_access
 from ipt.care.models import (
     ClosenessSnapshot,
@@ -90,6 +92,8 @@ from ipt.care.models import (
 )
 from ipt.conftest import PERSONA_NAMES, Personas, sign_in
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse
+from ipt.messaging.access import threads_for
+from ipt.messaging.models import Attachment, Message, Thread
 from ipt.practice.models import (
     DiaryEntry,
     DiaryInteraction,
@@ -130,6 +134,10 @@ MAY_SEE: dict[str, dict[str, set[str]]] = {
     PRIVATE: {"patient": {"therapist"}, "other_patient": {"other_therapist"}},
 }
 NEVER_IN_THE_API = {PRIVATE}  # psychotherapy notes are never exported, not even to the therapist
+# Break-glass (S7): an active grant lets the one who opened it read that patient's emergency
+# summary page, which shows what the patient shares with their team (the safety plan), never staff
+# notes or psychotherapy notes. An expired grant, or another person's, shows nothing.
+BREAK_GLASS_MAY_SEE = {SHARED}
 
 # Positive controls: the probe must actually reach these records, or it proves nothing.
 # Pages: every marker of these classes (that a page is expected to show) of the persona's team.
@@ -165,6 +173,9 @@ ID_PARAMETER_MODELS: dict[str, type[models.Model]] = {
     "line_id": CrisisLine,
     "appointment_id": Appointment,
     "session_id": RolePlaySession,
+    "thread_id": Thread,
+    "attachment_id": Attachment,
+    "grant_id": BreakGlassGrant,
 }
 
 JUNK = "probe-junk-'<x>\""  # for parameters that take any text
@@ -190,7 +201,15 @@ WS_GOOD_ORIGIN = b"http://testserver"
 WS_QUIET_SECONDS = 0.1  # a socket that stays silent this long has said all it will say
 WS_REFUSED_WIND_DOWN_SECONDS = 0.05
 # Rows that requests may legitimately touch while changing nothing that matters.
-SNAPSHOT_IGNORED_MODELS = {"audit.auditevent", "audit.audithead"}
+# Reading a conversation moves the reader's own read mark (as signing in moves last_login); who
+# may move it is tested in ipt/messaging/tests. A caseload's version number is the cache's, not
+# data (its first view creates it; ipt/accounts/tests/test_caseload_cache.py).
+SNAPSHOT_IGNORED_MODELS = {
+    "audit.auditevent",
+    "audit.audithead",
+    "messaging.readstate",
+    "accounts.caseloadversion",
+}
 SNAPSHOT_IGNORED_FIELDS = {"accounts.user.last_login", "accounts.apitoken.last_used_at"}
 
 
@@ -438,7 +457,27 @@ def _build_course(personas: Personas, owner: str) -> tuple[list[Marker], dict[st
     label(plan, "safety-plan")
     _build_appointments(course, therapist, patient, secret, label)
     _build_practice(course, therapist, person, secret, label)
+    _build_messages(team, patient, secret, label)
     return markers, labels
+
+
+def _build_messages(team, patient, secret, label) -> None:
+    """A conversation of the care team with a message and an attachment (plain text)."""
+    thread = Thread.objects.create(
+        care_team=team, subject=secret(SHARED, "message-subject"), started_by=patient
+    )
+    label(thread, "message-thread")
+    message = Message.objects.create(
+        thread=thread, sender=patient, client_id=uuid.uuid4(), body=secret(SHARED, "message-body")
+    )
+    attachment = Attachment.objects.create(
+        message=message,
+        file_name=secret(SHARED, "attachment-name") + ".txt",
+        content_type="text/plain",
+        size=40,
+        content_base64=base64.b64encode(secret(SHARED, "attachment-content").encode()).decode(),
+    )
+    label(attachment, "message-attachment")
 
 
 def _build_practice(course, therapist, person, secret, label) -> None:
@@ -548,6 +587,8 @@ class World:
     tokens: dict[str, str]
     labels: dict[str, str]
     plausible_form: dict[str, str]
+    # Active break-glass grants: id -> (the persona who opened it, the owner whose summary it opens).
+    break_glass: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def user(self, persona: str) -> User | None:
         return self.personas.therapist if persona == WITHOUT_MFA else self.personas.get(persona)
@@ -589,6 +630,16 @@ class World:
             return False
         return persona in MAY_SEE[marker.kind][marker.owner]
 
+    def may_see_under_grant(self, persona: str, marker: Marker, target: "Target", in_api: bool) -> bool:
+        """The emergency summary of an active grant, to the one who opened it (S7)."""
+        grant = target.values.get("grant_id", "")
+        return (
+            not in_api
+            and target.path == f"/emergency-access/{grant}/"
+            and self.break_glass.get(grant) == (persona, marker.owner)
+            and marker.kind in BREAK_GLASS_MAY_SEE
+        )
+
     def label(self, values: dict[str, str]) -> str:
         return ", ".join(f"{name}={self.labels.get(value, value)}" for name, value in values.items())
 
@@ -616,6 +667,7 @@ def world(personas) -> World:
         user = personas.get(name)
         tokens[name] = actions.create_api_token(actor=None, user=user)[1] if user else "ipt_probe-junk-token"
     teams = {"patient": personas.care_team, "other_patient": personas.other_care_team}
+    break_glass, break_glass_labels = _build_break_glass_grants(personas)
     markers, labels, owner_of = [], {}, {}
     for owner, team in teams.items():
         markers.append(_referral_marker(team, owner))
@@ -636,6 +688,7 @@ def world(personas) -> World:
         user = personas.get(name)
         if user is not None:
             labels[str(user.pk)] = f"user:{name}"
+    labels |= break_glass_labels
     random_id = str(uuid.uuid4())
     labels[random_id] = "random-uuid"
     return World(
@@ -648,7 +701,35 @@ def world(personas) -> World:
         tokens=tokens,
         labels=labels,
         plausible_form=_plausible_form(),
+        break_glass=break_glass,
     )
+
+
+def _build_break_glass_grants(personas: Personas) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """An active grant of other_therapist to the patient's summary, and an expired one of the
+    supervisor to other_patient's (each opener is off that care team). Their ids are not in
+    ``owner_of``: they name no team record, and the supervisor who reviews them is not a writer of
+    the team's records."""
+    now = timezone.now()
+    active = BreakGlassGrant.objects.create(
+        opened_by=personas.other_therapist,
+        care_team=personas.care_team,
+        reason="Neutral probe reason for an active grant.",
+        opened_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    expired = BreakGlassGrant.objects.create(
+        opened_by=personas.supervisor,
+        care_team=personas.other_care_team,
+        reason="Neutral probe reason for an expired grant.",
+        opened_at=now - timedelta(hours=2),
+        expires_at=now - timedelta(hours=1),
+    )
+    labels = {
+        str(active.pk): "break-glass-active:other_therapist->patient",
+        str(expired.pk): "break-glass-expired:supervisor->other_patient",
+    }
+    return {str(active.pk): ("other_therapist", "patient")}, labels
 
 
 # Plausible payloads: what would pass validation if the authorization check were missing ---------
@@ -1013,8 +1094,9 @@ def _may_not_write_the_named_records(world: World, persona: str, target: Target)
 
 
 def _is_appointment_page(path: str) -> bool:
-    """An appointment's pages: its two members act there (cancel, reschedule, join, the call)."""
-    return path.startswith("/appointments/")
+    """An appointment's or a conversation's pages: its two members act there (cancel, reschedule,
+    join, the call; write and mark read)."""
+    return path.startswith(("/appointments/", "/messages/"))
 
 
 def page_is_forbidden(world: World, persona: str, target: Target) -> bool:
@@ -1049,6 +1131,8 @@ def websocket_expectation(world: World, persona: str, target: Target, transport:
     if "care_team_id" in target.values:
         visible = {str(team.pk) for team in access.care_teams_for(user)}
         return target.values["care_team_id"] in visible
+    if "thread_id" in target.values:
+        return target.values["thread_id"] in {str(thread.pk) for thread in threads_for(user)}
     if "appointment_id" in target.values:
         owner = world.owner_of.get(target.values["appointment_id"])
         if persona not in (owner, TEAM_THERAPIST.get(owner)):
@@ -1106,7 +1190,9 @@ class Probe:
         markers = self.world.markers.found_in(text)
         self.seen |= markers
         for marker in sorted(markers, key=str):
-            if not self.world.may_see(self.persona, marker, self.in_api):
+            if not self.world.may_see(
+                self.persona, marker, self.in_api
+            ) and not self.world.may_see_under_grant(self.persona, marker, target, self.in_api):
                 self.problems.append(f"{where}: status {response.status_code}, body carries the {marker}")
         self._stay_signed_in()
         return response.status_code
@@ -1411,6 +1497,31 @@ def test_anonymous_and_password_only_staff_are_sent_to_sign_in_steps(world):
     for persona, step in (("anonymous", "/login/"), (WITHOUT_MFA, "/mfa/verify/")):
         response = Probe(world, persona).client.get(path)
         assert response.status_code == 302 and response["Location"].startswith(step), persona
+
+
+def test_a_break_glass_grant_serves_the_one_who_opened_it_and_only_while_it_lasts(world):
+    """S7 in the probe's world: the active grant's summary shows the patient's safety plan to
+    other_therapist alone; the expired grant shows nothing, to its own opener (the supervisor)
+    included; no other persona gets anything from either."""
+    [active] = world.break_glass
+    [expired] = [pk for pk, label in world.labels.items() if label.startswith("break-glass-expired")]
+    plan = next(
+        m for m in world.markers.all if (m.owner, m.where) == ("patient", "safety-plan-warning-signs")
+    )
+    for persona in PROBED_PERSONAS:
+        for grant in (active, expired):
+            response = Probe(world, persona).client.get(f"/emergency-access/{grant}/")
+            found = world.markers.found_in(response.content.decode())
+            where = f"{persona} {world.labels[grant]}"
+            if (persona, grant) == ("other_therapist", active):
+                assert response.status_code == 200 and plan in found, where
+                assert {(m.owner, m.kind) for m in found} <= {
+                    ("patient", kind) for kind in BREAK_GLASS_MAY_SEE
+                }
+            else:
+                assert response.status_code in (302, 403, 404, 410), where
+                assert not found, where
+    assert Probe(world, "supervisor").client.get(f"/emergency-access/{expired}/").status_code == 410
 
 
 @websocket_db

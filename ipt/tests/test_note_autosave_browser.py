@@ -44,7 +44,10 @@ def stored_note(note) -> SessionNote:
 
 
 def local_copy(page, note) -> str | None:
-    return page.evaluate(f"localStorage.getItem('ipt-note-draft:{note.pk}')")
+    """The copy kept on the device (draft-store.js keys it by the signed-in user, then the note)."""
+    return page.evaluate(
+        f"localStorage.getItem('ipt-draft:' + document.body.dataset.draftUser + ':note:{note.pk}')"
+    )
 
 
 def wait_for(condition, seconds: float = 5.0) -> bool:

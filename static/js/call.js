@@ -8,6 +8,7 @@
 // seen yet, so no message is lost and none shows twice (messages are kept by id).
 (function () {
   "use strict";
+  if (window.performance && performance.mark) performance.mark("call:script");
   const root = document.getElementById("call");
   if (!root) return;
 

@@ -2,17 +2,18 @@
 //
 // htmx posts the whole form to the autosave URL while the therapist types (hx-trigger on the form,
 // one request at a time: hx-sync) and swaps in the small status line. This script adds what htmx
-// cannot do: it keeps a copy of every field in localStorage until the server has it. The copy
-// remembers which server draft it was typed on (the note's draft_saved_at, also sent with each save
-// as draft_version so a stale page never overwrites a newer draft) and when it was typed. On load,
-// a copy typed on the draft the server still has, or typed after the server's draft was saved, is
-// newer: it is put back into the form and saved. A successful save forgets the copy; so does a
-// signed note.
+// cannot do: it keeps a copy of every field on the device (draft-store.js, which says where and for
+// whom) until the server has it. The copy remembers which server draft it was typed on (the note's
+// draft_saved_at, also sent with each save as draft_version so a stale page never overwrites a
+// newer draft) and when it was typed. On load, a copy typed on the draft the server still has, or
+// typed after the server's draft was saved, is newer: it is put back into the form and saved. A
+// successful save forgets the copy; so does a signed note.
 (function () {
   "use strict";
   const root = document.getElementById("session-note");
-  if (!root) return;
-  const key = "ipt-note-draft:" + root.dataset.noteId;
+  if (!root || !window.IptDrafts) return; // without the shared store the server's autosave still works
+  const drafts = window.IptDrafts;
+  const copies = drafts.open("note", root.dataset.noteId, { legacyKey: "ipt-note-draft:" + root.dataset.noteId });
   const form = document.getElementById("note-form");
   if (!form) {
     forget(); // signed (or read only): there is nothing left to save from this page
@@ -35,48 +36,23 @@
   const RESTORED = "Put back what you typed on this device that had not reached the server. Saving…";
 
   function fields() {
-    const data = {};
-    new FormData(form).forEach(function (value, name) {
-      if (NOT_COPIED.indexOf(name) !== -1) return;
-      (data[name] = data[name] || []).push(String(value));
-    });
-    return data;
+    return drafts.fields(form, NOT_COPIED);
   }
 
   function fill(data) {
-    Array.prototype.forEach.call(form.elements, function (element) {
-      if (!element.name || NOT_COPIED.indexOf(element.name) !== -1 || element.tagName === "BUTTON") return;
-      const values = data[element.name] || [];
-      if (element.type === "checkbox" || element.type === "radio") {
-        element.checked = values.indexOf(element.value) !== -1;
-      } else {
-        element.value = values.length ? values[0] : "";
-      }
-    });
+    drafts.fill(form, data, NOT_COPIED);
   }
 
   function load() {
-    try {
-      return JSON.parse(localStorage.getItem(key));
-    } catch (error) {
-      return null;
-    }
+    return copies.load();
   }
 
   function store(copy) {
-    try {
-      localStorage.setItem(key, JSON.stringify(copy));
-    } catch (error) {
-      // Storage full or blocked: the server's autosave still works.
-    }
+    copies.store(copy);
   }
 
   function forget() {
-    try {
-      localStorage.removeItem(key);
-    } catch (error) {
-      // Nothing to do.
-    }
+    copies.forget();
   }
 
   function keep(event) {
@@ -85,10 +61,7 @@
   }
 
   function show(className, text) {
-    const line = document.createElement("span");
-    line.className = className;
-    line.textContent = text;
-    status.replaceChildren(line);
+    drafts.show(status, className, text);
   }
 
   function saveNow() {

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
 from ipt.accounts.models import CareTeam, User
+from ipt.messaging.models import Thread
 from ipt.practice.models import DiaryEntry, DiaryInteraction, LessonAssignment, RolePlayTurn
 
 DEMO_EMAILS = {
@@ -69,3 +70,16 @@ def test_the_demo_patient_has_a_diary_a_lesson_and_a_role_play_to_look_at(db):
     assert people.count("Sam") == 5 and people.count("Rosa") == 2  # names are encrypted: counted here
     assert LessonAssignment.objects.filter(course=course, lesson="communication-skills").count() == 1
     assert RolePlayTurn.objects.filter(session__course=course, speaker="patient").count() == 2
+
+
+def test_the_demo_patient_has_one_conversation_with_their_therapist(db):
+    call_command("seed_demo")
+    call_command("seed_demo")
+    thread = Thread.objects.get(care_team__patient__email="patient@demo.test")
+    written = thread.messages.filter(is_auto_reply=False)
+    assert [m.sender.email for m in written] == [
+        "patient@demo.test",
+        "therapist@demo.test",
+        "patient@demo.test",
+    ]
+    assert not Thread.objects.filter(care_team__patient__email="patient2@demo.test").exists()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from ipt.accounts.models import CareTeam, Role, User
 from ipt.audit.actions import record
 from ipt.care.access import require_therapist
+from ipt.care.checklist import initial_records
 from ipt.care.models import (
     ACTIVE_STATUSES,
     PLANNED_SESSIONS_RANGE,
@@ -127,11 +128,10 @@ def transition_problems(course: TreatmentCourse, to_status: str) -> list[str]:
         ]
     problems = []
     if to_status == S.MIDDLE:
-        if not course.problem_areas.filter(is_removed=False, rank="primary").exists():
+        records = initial_records(course)
+        if not records["has_problem_area"]:
             problems.append("Choose the primary problem area first.")
-        if not any(
-            contract.is_signed_by_both for contract in course.contracts.filter(superseded_at__isnull=True)
-        ):
+        if not records["has_signed_contract"]:
             problems.append("The treatment contract must be signed by the patient and the therapist first.")
     return problems
 

@@ -74,7 +74,7 @@ def start_course(request, care_team_id):
     if active is not None and request.method == "GET":
         messages.info(request, "This patient already has an active course.")
         return redirect("course_overview", active.pk)
-    form = CourseStartForm(request.POST or None)
+    form = CourseStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             course = course_actions.start_course(
@@ -167,7 +167,9 @@ def edit_details(request, course_id):
         "medication": course.medication,
         "prescriber_contact": course.prescriber_contact,
     }
-    form = CourseDetailsForm(request.POST or None, initial=initial, course_format=course.format)
+    form = CourseDetailsForm(
+        request.POST if request.method == "POST" else None, initial=initial, course_format=course.format
+    )
     if request.method == "POST" and form.is_valid():
         try:
             course_actions.update_course_details(

@@ -188,7 +188,7 @@ def _history(course: TreatmentCourse, viewer: User, person: InventoryPerson | No
 
 def _inventory_page(request, course: TreatmentCourse, *, patient_view: bool):
     form_class = PatientInventoryPersonForm if patient_view else InventoryPersonForm
-    form = form_class(request.POST or None, initial={"closeness_ring": 2})
+    form = form_class(request.POST if request.method == "POST" else None, initial={"closeness_ring": 2})
     refusals: list[str] = []
     if request.method == "POST":
         require_therapist_or_patient(request.user, course)

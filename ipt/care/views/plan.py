@@ -56,7 +56,7 @@ def _area_refused(form, error: ValidationError) -> None:
 def problem_areas(request, course_id):
     course = get_course_for(request.user, course_id)
     can_write = is_course_therapist(request.user, course) and course.is_active
-    form = ProblemAreaChooseForm(request.POST or None)
+    form = ProblemAreaChooseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         require_therapist(request.user, course)
         if form.is_valid():

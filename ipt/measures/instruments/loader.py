@@ -52,7 +52,7 @@ def build(data: object, *, source: str = "definition") -> Instrument:
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         raise _fail(source, f"missing {', '.join(missing)}.")
-    if data["format"] != FORMAT_VERSION:
+    if type(data["format"]) is not int or data["format"] != FORMAT_VERSION:  # not true, not 1.0
         raise _fail(source, f"format must be {FORMAT_VERSION}, not {data['format']!r}.")
     for key in ("title", "version", "licence"):
         if not _text(data[key]):

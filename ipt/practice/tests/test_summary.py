@@ -1,9 +1,11 @@
 """The pre-session summary: one page for the therapist before each session."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django.utils import timezone
 from ipt.audit.models import AuditEvent
 from ipt.care.models import CourseStatus, HomeworkStatus, HomeworkTask
 from ipt.measures.models import QuestionnaireResponse, ResponseStatus
+from ipt.messaging import actions as messaging
 from ipt.practice import roleplay_actions
 from ipt.practice.diary_actions import today
 from ipt.practice.models import DiaryEntry, DiaryInteraction, LessonAssignment
@@ -24,7 +27,6 @@ CHECK_IN = "CHECKIN-MARKER we went for a walk together"
 AGREED_TASK = "AGREED-MARKER ask Sam for one evening a week"
 OLD_TASK = "OLD-TASK-MARKER notice one thing Sam does well"
 OTHER = "OTHER-TEAM-MARKER"
-PLACEHOLDER = "Secure messages will appear here once messaging is available"
 
 
 def url(course) -> str:
@@ -295,10 +297,59 @@ def test_without_an_appointment_the_page_says_so(client_for, record):
     assert "No appointment booked." in client_for("therapist").get(url(course)).content.decode()
 
 
-def test_messages_are_a_placeholder_without_data(client_for, record):
+def messages_section(html: str) -> str:
+    return html[html.index('id="messages"') :]
+
+
+def test_without_messages_the_page_says_so(client_for, record):
     course, _ = record
-    html = client_for("therapist").get(url(course)).content.decode()
-    assert PLACEHOLDER in html
+    section = messages_section(client_for("therapist").get(url(course)).content.decode())
+    assert "No unread messages and none from the patient since the last session." in section
+
+
+def test_unread_messages_and_the_patients_messages_in_the_period_are_listed(personas, client_for, record):
+    course, _ = record
+    thread = messaging.start_thread(
+        author=personas.patient,
+        care_team=personas.care_team,
+        subject="SUBJECT-MARKER about Sam",
+        body="first",
+        client_id=uuid.uuid4(),
+    )
+    messaging.send_message(sender=personas.patient, thread=thread, client_id=uuid.uuid4(), body="second")
+    quiet = messaging.start_thread(
+        author=personas.therapist,
+        care_team=personas.care_team,
+        subject="QUIET-MARKER",
+        body="hi",
+        client_id=uuid.uuid4(),
+    )
+    response = client_for("therapist").get(url(course))
+    threads = {t.subject: t for t in response.context["summary"].threads}
+    assert "QUIET-MARKER" not in threads  # nothing unread and nothing from the patient
+    activity = threads["SUBJECT-MARKER about Sam"]
+    patient_messages = 2
+    auto_replies = thread.messages.filter(is_auto_reply=True).count()
+    assert activity.from_patient == patient_messages
+    # Automatic replies are written to the patient: not unread for the therapist.
+    assert activity.unread == patient_messages
+    assert auto_replies <= 1
+    section = messages_section(response.content.decode())
+    assert reverse("thread_detail", args=[thread.pk]) in section and "2 unread" in section
+    assert reverse("thread_detail", args=[quiet.pk]) not in section
+
+
+def test_the_supervisor_sees_the_patients_messages_but_not_the_therapists_unread_count(
+    personas, client_for, record
+):
+    course, _ = record
+    thread = messaging.start_thread(
+        author=personas.patient, care_team=personas.care_team, subject="S", body="one", client_id=uuid.uuid4()
+    )
+    messaging.mark_read(reader=personas.therapist, thread=thread, up_to=thread.messages.last().id)
+    therapist_view = client_for("therapist").get(url(course)).context["summary"]
+    assert [t.unread for t in therapist_view.threads] == [0]
+    assert [t.from_patient for t in therapist_view.threads] == [1]
 
 
 @pytest.mark.parametrize(
@@ -390,6 +441,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries_whatever_the_number_of_rows
     course, _ = record
     client = client_for("therapist")
     client.get(url(course))  # warm the session
+    cache.clear()  # both counts with the top bar's alert count read from the database
     with CaptureQueriesContext(connection) as few:
         assert client.get(url(course)).status_code == 200
     now = timezone.now()
@@ -400,6 +452,14 @@ def test_the_page_reads_in_a_fixed_number_of_queries_whatever_the_number_of_rows
             course=course, agreed_in=first_note, description="extra", checked_in_at=now - timedelta(hours=1)
         )
         phq9(course, 5 + number, "mild", now - timedelta(hours=number + 1))
+        messaging.start_thread(
+            author=course.care_team.patient,
+            care_team=course.care_team,
+            subject=f"extra {number}",
+            body="extra",
+            client_id=uuid.uuid4(),
+        )
+    cache.clear()
     with CaptureQueriesContext(connection) as many:
         assert client.get(url(course)).status_code == 200
     assert len(many) == len(few)

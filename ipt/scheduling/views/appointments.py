@@ -218,7 +218,7 @@ def appointment_cancel(request, appointment_id):
     if not context["may_cancel"]:
         messages.error(request, "This session can no longer be cancelled.")
         return redirect("appointment_detail", appointment.pk)
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST if request.method == "POST" else None)
     context["cancel_form"] = form
     if request.method == "POST" and form.is_valid():
         # A late cancellation is confirmed knowingly: if the page did not warn (it became late

@@ -9,18 +9,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.db import connections
-from django.test import Client
 from django.urls import reverse
 
-from ipt.accounts.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED
-from ipt.asgi import application
-from ipt.conftest import sign_in
+from ipt.accounts.realtime import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, user_group
 from ipt.scheduling import actions as booking
 from ipt.scheduling.models import Appointment, AppointmentStatus
 from ipt.telehealth import actions
@@ -51,37 +45,6 @@ async def booked(personas, **options) -> Appointment:
 async def arrived(personas, **options) -> Appointment:
     appointment = await booked(personas, **options)
     return await sync_to_async(actions.admit_patient)(actor=personas.therapist, appointment=appointment)
-
-
-def _cookie_for(user) -> bytes:
-    client = sign_in(Client(), user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-
-
-@pytest_asyncio.fixture
-async def open_socket():
-    """open_socket(path, user, origin=...) -> (communicator, accepted, close code)."""
-    opened: list[WebsocketCommunicator] = []
-
-    async def connect(path, user=None, *, origin=GOOD_ORIGIN):
-        headers = []
-        if origin is not None:
-            headers.append((b"origin", origin))
-        if user is not None:
-            headers.append((b"cookie", await sync_to_async(_cookie_for)(user)))
-        communicator = WebsocketCommunicator(application, path, headers=headers)
-        opened.append(communicator)
-        accepted, detail = await communicator.connect(TIMEOUT)
-        return communicator, accepted, detail
-
-    yield connect
-    for communicator in opened:
-        if communicator.future.done():
-            communicator.future.result()  # surface an exception raised inside a consumer
-        else:
-            await communicator.disconnect(timeout=0.5)
-    await sync_to_async(connections.close_all)()
-    await get_channel_layer().flush()
 
 
 async def member(open_socket, path, user) -> WebsocketCommunicator:
@@ -455,3 +418,14 @@ async def test_a_burst_of_ice_candidates_is_relayed_in_full(personas, open_socke
         await patient.send_json_to({"type": "signal", "candidate": {"candidate": f"c{index}", "sdpMid": "0"}})
     relayed = [(await receive(therapist))["candidate"]["candidate"] for _ in range(150)]
     assert relayed == [f"c{index}" for index in range(150)]
+
+
+async def test_the_lobby_survives_a_notification_for_its_user(personas, open_socket):
+    # A message to the therapist wakes every socket in their user group; the lobby has no use for it.
+    lobby = await member(open_socket, LOBBY, personas.therapist)
+    assert await receive(lobby) == {"type": "lobby", "waiting": []}
+    await get_channel_layer().group_send(
+        user_group(personas.therapist.pk), {"type": "notify", "kind": "message"}
+    )
+    await lobby.send_json_to({"type": "ping", "id": 7})
+    assert await receive(lobby) == {"type": "pong", "id": 7}

@@ -93,7 +93,7 @@ def test_the_patient_confirms_where_they_are_and_goes_to_the_waiting_room(person
     assert check.callback_number == "+1 (212) 555-0100"
     event = AuditEvent.objects.get(action="location_check.confirm")
     assert event.patient == personas.patient and event.ip == "203.0.113.9"
-    assert "Brooklyn" not in str(event.detail) and "555" not in str(event.detail)
+    assert "Brooklyn" not in str(event.detail) and "555-0100" not in str(event.detail)
 
 
 def test_a_rejoin_updates_the_same_location_check(personas, client_for, ready):

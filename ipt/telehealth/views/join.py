@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -83,6 +84,8 @@ def join_session(request, appointment_id):
             request, "telehealth/join.html", {"appointment": appointment, "refusal": refusal}, status=409
         )
     if not has_current_consent(request.user):
+        if request.method == "POST":  # what was sent is not kept: say why
+            messages.info(request, "Nothing was saved yet: please sign the consent to video sessions first.")
         join_url = reverse("join_session", args=[appointment.pk])
         return redirect(f"{reverse('my_telehealth_consent')}?{urlencode({'next': join_url})}")
 

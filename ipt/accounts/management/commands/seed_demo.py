@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from ipt.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from ipt.care.demo import seed_courses
 from ipt.measures.demo import seed_measures
+from ipt.messaging.demo import seed_messages
 from ipt.practice.demo import seed_practice
 from ipt.scheduling.demo import seed_schedule
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
         seed_measures(users)
         seed_schedule(users)
         seed_practice(users)
+        seed_messages(users)
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for email, user in users.items():
             self.stdout.write(f"  {user.role:<11} {email}")

@@ -1,0 +1,97 @@
+"""Django under ASGI on a few long-lived threads (ipt/lib/http_queue.py): the middleware chain is
+entered once, in a thread; at most IPT_HTTP_CONCURRENCY requests of a process run at once and the
+others go in the order they came; the threads keep their database connections unless Django's own
+rules close them (too old, broken, or CONN_MAX_AGE 0 as with PostgreSQL's pool)."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+from asgiref.sync import iscoroutinefunction
+from django.db import connection
+from django.http import HttpResponse
+
+from ipt.lib.http_queue import QueuedASGIHandler
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _handler(settings, threads: int, respond) -> QueuedASGIHandler:
+    settings.IPT_HTTP_CONCURRENCY = threads
+    handler = QueuedASGIHandler()
+    handler.get_response = respond  # type: ignore[method-assign]  # what runs in the thread
+    return handler
+
+
+def test_the_middleware_chain_is_sync_so_a_request_enters_a_thread_once(settings):
+    handler = QueuedASGIHandler()
+    assert not iscoroutinefunction(handler._middleware_chain)  # type: ignore[attr-defined]
+
+
+def test_at_most_the_configured_requests_run_at_once_and_the_rest_in_order(settings):
+    running, most, started = 0, 0, []
+    lock = threading.Lock()
+
+    def respond(request):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            started.append(request)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return HttpResponse(str(request))
+
+    handler = _handler(settings, 2, respond)
+
+    async def many():
+        tasks = []
+        for number in range(8):
+            tasks.append(asyncio.create_task(handler.get_response_async(number)))
+            await asyncio.sleep(0)  # they arrive one after another
+        return await asyncio.gather(*tasks)
+
+    responses = asyncio.run(many())
+    assert [response.content for response in responses] == [str(n).encode() for n in range(8)]
+    assert most == 2
+    assert started[:2] == [0, 1] and sorted(started) == list(range(8))
+
+
+def test_a_thread_keeps_its_connection_unless_django_would_close_it(settings, monkeypatch):
+    from ipt.lib import http_queue
+
+    seen, checked_in = [], []
+
+    def close_old_connections():
+        checked_in.append(threading.current_thread().name)
+        original()
+
+    original = http_queue.close_old_connections
+    monkeypatch.setattr(http_queue, "close_old_connections", close_old_connections)
+
+    def respond(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        seen.append(connection.connection)
+        if request == "too old":
+            connection.close_at = time.monotonic() - 1  # as when CONN_MAX_AGE has passed
+        return HttpResponse()
+
+    handler = _handler(settings, 1, respond)
+
+    async def one_by_one():
+        for request in ("first", "too old", "after"):
+            await handler.get_response_async(request)
+
+    asyncio.run(one_by_one())
+    # Django's rules are applied at the start and the end of each request, in the serving thread.
+    assert len(checked_in) == 6 and all(name.startswith("django-http") for name in checked_in)
+    first, too_old, after = seen
+    if connection.settings_dict["CONN_MAX_AGE"] == 0:  # PostgreSQL: back to the pool each time
+        assert first is not too_old and too_old is not after
+    else:
+        assert first is too_old, "the thread's connection is kept between requests"
+        if not connection.is_in_memory_db():  # type: ignore[attr-defined]  # Django never closes an in-memory database
+            assert after is not too_old, "a connection past its age is closed at the end of a request"
