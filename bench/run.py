@@ -253,9 +253,7 @@ def count_queries(users: int = 5) -> dict:
     import django
 
     django.setup()
-    from django.core.cache import cache
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from ipt.benchmarking.page_queries import uncached_page_queries
 
     people = pick_people(users)
     if not (people["therapists"] and people["patients"]):
@@ -265,11 +263,8 @@ def count_queries(users: int = 5) -> dict:
     for index in range(users):
         for name, (user, path) in page_paths(people, index).items():
             client = clients.get(user.pk) or clients.setdefault(user.pk, sign_in(user))
-            client.get(path)  # warm-up: per-process caches, the session's first touch
-            cache.clear()  # counted: the page built from the database, not the cached caseload table
-            with CaptureQueriesContext(connection) as captured:
-                response = client.get(path)
-            queries = [q for q in captured.captured_queries if not is_transaction_control(q["sql"])]
+            response, queries = uncached_page_queries(client, path)
+            queries = [sql for sql in queries if not is_transaction_control(sql)]
             count = len(queries) if response.status_code == 200 else f"HTTP {response.status_code}"
             counts.setdefault(name, []).append(count)
     # A chart shows more in some phases than in others: one course of each phase, so that the
@@ -278,11 +273,8 @@ def count_queries(users: int = 5) -> dict:
         therapist = course.care_team.therapist
         client = clients.get(therapist.pk) or clients.setdefault(therapist.pk, sign_in(therapist))
         path = f"/courses/{course.pk}/"
-        client.get(path)
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path)
-        queries = [q for q in captured.captured_queries if not is_transaction_control(q["sql"])]
+        response, queries = uncached_page_queries(client, path)
+        queries = [sql for sql in queries if not is_transaction_control(sql)]
         count = len(queries) if response.status_code == 200 else f"HTTP {response.status_code}"
         counts.setdefault("chart", []).append(count)
     return counts

@@ -46,7 +46,6 @@ from urllib.parse import quote, urlencode
 
 import channels.db
 import pytest
-from asgiref.sync import async_to_sync
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django import forms
@@ -106,6 +105,7 @@ from ipt.practice.models import (
 from ipt.safety.models import CrisisLine, RiskAlert, SafetyPlanVersion
 from ipt.scheduling.models import Appointment, AppointmentStatus
 from ipt.telehealth.models import ChatMessage, LocationCheck
+from ipt.tests.socket_deadline import run_with_deadline
 from ipt.visits.models import Addendum, Encounter, NoteStatus, RiskLevel, SessionNote, Technique
 
 # A staff member who typed the password but not yet the TOTP code: sees nothing clinical.
@@ -1353,7 +1353,7 @@ def open_sockets(
     async def run_all() -> list[SocketResult]:
         return [await _open_socket(target, headers) for target in targets]
 
-    results = async_to_sync(run_all)()
+    results = run_with_deadline(run_all, what=f"{persona} ({transport}) sockets")
     for result in results:
         result.transport = transport
     return results

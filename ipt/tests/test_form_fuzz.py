@@ -47,7 +47,6 @@ from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import quote, urljoin, urlsplit
 
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django import forms
 from django.db import DatabaseError, connection, transaction
@@ -64,6 +63,7 @@ from ipt.accounts.models import Role
 from ipt.asgi import application
 from ipt.care.models import HomeworkTask, TreatmentCourse
 from ipt.conftest import sign_in
+from ipt.tests.socket_deadline import run_with_deadline
 from ipt.tests.test_authorization_probe import (  # noqa: F401  (fixtures)
     FORM,
     INT_VALUES,
@@ -907,7 +907,7 @@ def fuzz_socket(path: str, headers: list[tuple[bytes, bytes]]) -> list[str]:
         frames=st.lists(JSON_FRAMES | RAW_FRAMES, min_size=FRAMES_PER_EXAMPLE, max_size=FRAMES_PER_EXAMPLE)
     )
     def example(frames: list[str]) -> None:
-        problems.extend(async_to_sync(_frames_survived)(path, headers, frames))
+        problems.extend(run_with_deadline(_frames_survived, path, headers, frames, what=path))
 
     example()
     return problems
@@ -927,7 +927,7 @@ def test_every_socket_survives_fuzzed_frames(probe_world, sockets_in_the_test_tr
     for persona in ("patient", "therapist"):
         headers = _socket_headers(probe_world, persona, "session", WS_GOOD_ORIGIN)
         for target in targets:
-            if async_to_sync(_frames_survived)(target.path, headers, []):
+            if run_with_deadline(_frames_survived, target.path, headers, [], what=target.path):
                 continue  # not this persona's socket (the probe checks who is admitted)
             fuzzed.add(target.path.split("/")[2])
             problems += [f"{persona} {problem}" for problem in fuzz_socket(target.path, headers)]

@@ -14,14 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from ipt.accounts.models import CareTeam, User
 from ipt.benchmarking import seed
+from ipt.benchmarking.page_queries import uncached_page_queries
 from ipt.care.models import TreatmentCourse
 from ipt.conftest import sign_in
 
@@ -118,12 +117,9 @@ def _measure(patients: int, name: str) -> Measured:
         seed.seed(patients=patients, therapists=1, audit_per_patient=AUDIT_ROWS_PER_PATIENT)
         user, url = build()
         client = sign_in(Client(), user)
-        client.get(url)
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
+        response, queries = uncached_page_queries(client, url)
         transaction.set_rollback(True)
-    return Measured(response.status_code, tuple(query["sql"] for query in captured.captured_queries))
+    return Measured(response.status_code, tuple(queries))
 
 
 def _listing(measured: Measured) -> str:
