@@ -877,7 +877,8 @@ async def _frames_survived(path: str, headers: list[tuple[bytes, bytes]], frames
     problems: list[str] = [] if accepted else [f"WS {path}: refused at connect"]
     try:
         for number, frame in enumerate(frames if accepted else [], start=1):
-            await communicator.send_to(text_data=frame)
+            # send_input, not send_to: send_to refuses an empty text frame, which a client can send.
+            await communicator.send_input({"type": "websocket.receive", "text": frame})
             await communicator.send_to(text_data=json.dumps({"type": "ping", "id": number}))
             while True:
                 try:
