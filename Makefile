@@ -21,7 +21,7 @@ CHROMIUM := /usr/bin/chromium
 # `make run` starts the task worker in its own session, so Ctrl-C reaches it once, from the trap.
 SETSID := $(shell command -v setsid 2>/dev/null)
 # Files mypy checks (the rest of the code is analysed only as far as these import it).
-TYPED := ipt/lib $(wildcard ipt/*/access.py ipt/*/*_access.py) $(wildcard ipt/*/actions.py ipt/*/*_actions.py) $(wildcard ipt/*/actions)
+TYPED := ipt/lib ipt/serve.py $(wildcard ipt/*/access.py ipt/*/*_access.py) $(wildcard ipt/*/actions.py ipt/*/*_actions.py) $(wildcard ipt/*/actions)
 # pytest-xdist workers; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=

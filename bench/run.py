@@ -9,7 +9,7 @@
    home and the therapist's inbox, at 100 and at N patients: the second request of each page,
    with the cache emptied before it (the page built from the database, as the first view after a
    change sees it), BEGIN and COMMIT left out.
-3. The real server: uvicorn, 2 workers, DEBUG off, REDIS_URL when set, IPT_BENCH_HELLO=1 (the
+3. The real server: uvicorn (ipt.serve), 2 workers, DEBUG off, REDIS_URL when set, IPT_BENCH_HELLO=1 (the
    bare "hello" view at /bench/hello). Sessions are signed in directly (password and, for staff,
    the TOTP device), as the browser would hold them.
 4. A small asyncio HTTP/1.1 keep-alive client in this process (16 concurrent clients), phases of
@@ -333,7 +333,7 @@ def rss_mb(pid: int) -> float:
 
 
 class Server:
-    """uvicorn serving ipt.asgi:application with ``workers`` worker processes."""
+    """uvicorn serving ipt.asgi:application with ``workers`` worker processes (ipt.serve)."""
 
     def __init__(self, database_url: str, redis_url: str, workers: int, log: Path):
         self.port = free_port()
@@ -343,7 +343,9 @@ class Server:
         env = child_env(database_url, SITE_URL=self.url, REDIS_PREFIX=prefix, IPT_BENCH_HELLO="1")
         if redis_url:
             env["REDIS_URL"] = redis_url
-        command = [sys.executable, "-m", "uvicorn", "ipt.asgi:application", "--host", "127.0.0.1"]
+        # ipt.serve: uvicorn workers with a listening socket each (a shared one let the first worker
+        # to wake take most of the clients' keep-alive connections).
+        command = [sys.executable, "-m", "ipt.serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(workers), "--lifespan", "off"]
         command += ["--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "3"]
         with log.open("ab") as output:
@@ -374,7 +376,7 @@ class Server:
         raise HarnessError(f"uvicorn did not start (or /bench/hello is not routed); see {self.log}")
 
     def workers(self) -> list[int]:
-        """The worker processes (uvicorn's supervisor spawns them with multiprocessing)."""
+        """The worker processes (the supervisor spawns them with multiprocessing)."""
         try:
             children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         except FileNotFoundError:

@@ -106,15 +106,15 @@ class LiveServer:
 
 
 def _start_uvicorn(env: dict[str, str], log: Path, workers: int = 1) -> LiveServer:
-    """Start uvicorn in its own process group; retry on another port if the probed one was taken."""
+    """Start uvicorn (through ipt.serve, as bench/ and production do) in its own process group;
+    retry on another port if the probed one was taken."""
     for _attempt in range(3):
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         command = [
             sys.executable,
             "-m",
-            "uvicorn",
-            "ipt.asgi:application",
+            "ipt.serve",
             "--host",
             "127.0.0.1",
             "--port",
