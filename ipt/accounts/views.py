@@ -32,6 +32,7 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care import access as care_access
 from ipt.care.checklist import session_position
+from ipt.lib.forms import posted
 from ipt.measures import access as measures_access
 from ipt.scheduling import access as scheduling_access
 from ipt.telehealth import access as telehealth_access
@@ -45,7 +46,7 @@ LOGIN_FAILED = "Email or password is incorrect, or the account is locked. Please
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
         return redirect("home")
-    form = LoginForm(request.POST if request.method == "POST" else None)
+    form = LoginForm(posted(request))
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,
@@ -70,7 +71,7 @@ def _safe_next(request) -> str | None:
 @login_not_required
 def locked_out(request, credentials=None, *args, **kwargs):
     """Axes calls this after too many failures; the page must not say whether the account exists."""
-    form = LoginForm(request.POST if request.method == "POST" else None)
+    form = LoginForm(posted(request))
     form.is_valid()
     form.add_error(None, LOGIN_FAILED)
     return render(request, "accounts/login.html", {"form": form}, status=429)
@@ -92,7 +93,7 @@ def mfa_enrol(request):
     device, _ = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": "Authenticator app"}
     )
-    form = TokenForm(request.POST if request.method == "POST" else None)
+    form = TokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         error = _check_code(device, form.cleaned_data["otp_token"])
         if error is None:
@@ -134,7 +135,7 @@ def mfa_verify(request):
         return redirect("mfa_enrol")
     if request.user.is_verified():
         return redirect("home")
-    form = TokenForm(request.POST if request.method == "POST" else None)
+    form = TokenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         error = _check_code(device, form.cleaned_data["otp_token"])
         if error is None:
@@ -170,7 +171,7 @@ def accept_invitation(request, token: str):
     invitation = actions.find_open_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = SetPasswordWithTermsForm(invitation.user, request.POST if request.method == "POST" else None)
+    form = SetPasswordWithTermsForm(invitation.user, posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = actions.accept_invitation(
@@ -252,7 +253,7 @@ def patient_detail(request, care_team_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.THERAPIST)
 def invite_patient(request):
-    form = InvitePatientForm(request.POST if request.method == "POST" else None)
+    form = InvitePatientForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             actions.invite_patient(actor=request.user, request=request, **form.cleaned_data)
@@ -311,7 +312,7 @@ def user_detail(request, user_id):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def invite_staff(request):
-    form = InviteStaffForm(request.POST if request.method == "POST" else None)
+    form = InviteStaffForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             actions.invite_staff(actor=request.user, request=request, **form.cleaned_data)

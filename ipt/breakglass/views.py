@@ -17,6 +17,7 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.breakglass import access, actions
 from ipt.breakglass.forms import ConfirmForm, EmergencyAccessForm, ReviewForm
+from ipt.lib.forms import posted
 
 UNKNOWN_PATIENT = (
     "No patient has this email address. Check it with whoever told you about the emergency: it must "
@@ -39,7 +40,7 @@ def _require_verified(request) -> None:
 def open_access(request):
     _require_verified(request)
     user = request.user
-    form = EmergencyAccessForm(request.POST if request.method == "POST" else None)
+    form = EmergencyAccessForm(posted(request))
     confirming = request.POST.get("step") == "confirm"
     confirm_form = ConfirmForm(request.POST if confirming else None)
     if request.method == "POST" and form.is_valid():

@@ -21,6 +21,7 @@ from ipt.care.access import (
 )
 from ipt.care.models import TreatmentCourse
 from ipt.lib.charts import svg_image_response
+from ipt.lib.forms import posted
 from ipt.measures import access, actions, change, charts
 from ipt.measures.forms import AssignForm, answers_from, item_field_name
 from ipt.measures.instruments import gad, pcl5, phq, registry, wsas
@@ -135,7 +136,7 @@ def _recovery(series: dict) -> list[tuple[str, str]]:
 def course_measures(request, course_id):
     course = get_course_for(request.user, course_id)
     can_write = is_course_therapist(request.user, course)
-    form = AssignForm(request.POST if request.method == "POST" else None) if can_write else None
+    form = AssignForm(posted(request)) if can_write else None
     if request.method == "POST":
         if not can_write:
             require_therapist(request.user, course)

@@ -16,6 +16,7 @@ from ipt.care.access import (
     my_course_or_404,
     require_therapist,
 )
+from ipt.lib.forms import posted
 from ipt.safety import actions
 from ipt.safety.access import (
     alerts_for,
@@ -70,7 +71,7 @@ def alert_detail(request, alert_id):
     alert = get_alert_for(request.user, alert_id)
     course = alert.course
     can_acknowledge = is_course_therapist(request.user, course) and alert.status == AlertStatus.OPEN
-    form = FollowUpForm(request.POST if request.method == "POST" else None)
+    form = FollowUpForm(posted(request))
     status = 200
     if request.method == "POST":
         require_therapist(request.user, course)
@@ -117,7 +118,7 @@ def _initial(plan) -> dict:
 
 def _safety_plan_page(request, course, *, can_write: bool, template: str, redirect_to):
     plan = current_safety_plan_for(request.user, course)
-    form = SafetyPlanForm(request.POST if request.method == "POST" else None, initial=_initial(plan))
+    form = SafetyPlanForm(posted(request), initial=_initial(plan))
     status = 200
     if request.method == "POST":
         if not can_write:
@@ -234,7 +235,7 @@ def _version_page(request, course, version, template):
 @require_http_methods(["GET", "POST"])
 @role_required(Role.ADMIN)
 def crisis_lines(request):
-    form = CrisisLineForm(request.POST if request.method == "POST" else None)
+    form = CrisisLineForm(posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -261,7 +262,7 @@ def crisis_line_edit(request, line_id):
         actions.delete_crisis_line(actor=request.user, line=line, request=request)
         messages.success(request, "Crisis line removed.")
         return redirect("crisis_lines")
-    form = CrisisLineForm(request.POST if request.method == "POST" else None, instance=line)
+    form = CrisisLineForm(posted(request), instance=line)
     status = 200
     if request.method == "POST":
         if form.is_valid():

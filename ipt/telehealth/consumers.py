@@ -448,9 +448,13 @@ class SignalRelay:
             relay = cls(settings.REDIS_URL, config.get("prefix", "asgi"))
             try:
                 await relay.start()
-            except Exception as error:
+            except BaseException as error:
+                # Cancelled too (its socket timed out): a future left pending would hold every
+                # later call socket of this loop in on_connect for good.
                 del cls._by_loop[loop]
-                started.set_exception(error)
+                failure = error if isinstance(error, Exception) else ConnectionError("relay start cancelled")
+                started.set_exception(failure)
+                started.exception()  # retrieved: no "never retrieved" warning when nobody waits
                 raise
             started.set_result(relay)
         return await asyncio.shield(started)

@@ -16,6 +16,7 @@ from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care.access import get_course_for, is_course_therapist, require_therapist
 from ipt.care.models import HomeworkStatus
+from ipt.lib.forms import posted
 from ipt.visits import access, actions
 from ipt.visits.forms import AddendumForm, CheckInForm, NoteForm, StartSessionForm
 from ipt.visits.models import InitialTask, Technique
@@ -295,7 +296,7 @@ def _check_in_form(task, data=None) -> CheckInForm:
 def my_todo(request, task_id):
     """One to-do: GET shows it with the check-in form; POST is the check-in."""
     course, task = access.get_my_homework(request.user, task_id)
-    form = _check_in_form(task, request.POST if request.method == "POST" else None)
+    form = _check_in_form(task, posted(request))
     if request.method == "POST" and form.is_valid():
         actions.check_in_homework(
             actor=request.user,

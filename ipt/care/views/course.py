@@ -30,6 +30,7 @@ from ipt.care.fidelity import fidelity_table
 from ipt.care.forms.course import CourseDetailsForm, CourseStartForm, StatusChangeForm
 from ipt.care.models import ACTIVE_STATUSES, CourseStatus, TargetCondition
 from ipt.care.problem_area_templates import template_for
+from ipt.lib.forms import posted
 
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
 # The order moves are offered in: forward first, discontinuing last.
@@ -74,7 +75,7 @@ def start_course(request, care_team_id):
     if active is not None and request.method == "GET":
         messages.info(request, "This patient already has an active course.")
         return redirect("course_overview", active.pk)
-    form = CourseStartForm(request.POST if request.method == "POST" else None)
+    form = CourseStartForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             course = course_actions.start_course(
@@ -167,9 +168,7 @@ def edit_details(request, course_id):
         "medication": course.medication,
         "prescriber_contact": course.prescriber_contact,
     }
-    form = CourseDetailsForm(
-        request.POST if request.method == "POST" else None, initial=initial, course_format=course.format
-    )
+    form = CourseDetailsForm(posted(request), initial=initial, course_format=course.format)
     if request.method == "POST" and form.is_valid():
         try:
             course_actions.update_course_details(

@@ -55,6 +55,7 @@ from ipt.care.models import (
     TreatmentCourse,
 )
 from ipt.lib.charts import svg_image_response
+from ipt.lib.forms import posted
 
 HISTORY_LIMIT = 100
 
@@ -188,7 +189,7 @@ def _history(course: TreatmentCourse, viewer: User, person: InventoryPerson | No
 
 def _inventory_page(request, course: TreatmentCourse, *, patient_view: bool):
     form_class = PatientInventoryPersonForm if patient_view else InventoryPersonForm
-    form = form_class(request.POST if request.method == "POST" else None, initial={"closeness_ring": 2})
+    form = form_class(posted(request), initial={"closeness_ring": 2})
     refusals: list[str] = []
     if request.method == "POST":
         require_therapist_or_patient(request.user, course)

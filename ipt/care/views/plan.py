@@ -39,6 +39,7 @@ from ipt.care.forms.plan import (
 )
 from ipt.care.models import CourseFormat, MaintenanceDecision, ProblemAreaRank
 from ipt.care.problem_area_templates import template_for
+from ipt.lib.forms import posted
 
 # Problem areas -----------------------------------------------------------------------------------
 
@@ -56,7 +57,7 @@ def _area_refused(form, error: ValidationError) -> None:
 def problem_areas(request, course_id):
     course = get_course_for(request.user, course_id)
     can_write = is_course_therapist(request.user, course) and course.is_active
-    form = ProblemAreaChooseForm(request.POST if request.method == "POST" else None)
+    form = ProblemAreaChooseForm(posted(request))
     if request.method == "POST":
         require_therapist(request.user, course)
         if form.is_valid():

@@ -24,6 +24,7 @@ from ipt.audit.actions import record
 from ipt.care.access import get_course_for, inventory_for, my_course_or_404
 from ipt.care.models import TreatmentCourse
 from ipt.lib.charts import svg_image_response
+from ipt.lib.forms import posted
 from ipt.practice import diary_chart
 from ipt.practice.diary_access import as_days, diary_entries_for, week_summary
 from ipt.practice.diary_actions import (
@@ -55,7 +56,7 @@ def _read(request, course: TreatmentCourse, detail: dict | None = None) -> None:
 def _forms(request, course: TreatmentCourse, entry):
     """The entry form and its interaction rows: bound on POST, else filled from ``entry``."""
     people = list(inventory_for(request.user, course))
-    data = request.POST if request.method == "POST" else None
+    data = posted(request)
     initial_rows: list[dict] = []
     entry_initial: dict = {}
     if entry is not None:
@@ -74,8 +75,8 @@ def _forms(request, course: TreatmentCourse, entry):
     for number, row in enumerate(rows):
         # The first row is always open; the others open when they hold something (or on a phone,
         # one tap on "Another person").
-        posted = data is not None and any(data.get(f"{row.prefix}-{name}", "").strip() for name in row.fields)
-        row.is_open = number == 0 or number < len(initial_rows) or posted
+        filled = data is not None and any(data.get(f"{row.prefix}-{name}", "").strip() for name in row.fields)
+        row.is_open = number == 0 or number < len(initial_rows) or filled
     return entry_form, rows
 
 

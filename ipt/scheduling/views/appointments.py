@@ -22,6 +22,7 @@ from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
 from ipt.audit.actions import record
 from ipt.care.access import current_course_of_patient, get_course_for, is_course_therapist
+from ipt.lib.forms import posted
 from ipt.scheduling import access
 from ipt.scheduling.actions import (
     SlotTaken,
@@ -218,7 +219,7 @@ def appointment_cancel(request, appointment_id):
     if not context["may_cancel"]:
         messages.error(request, "This session can no longer be cancelled.")
         return redirect("appointment_detail", appointment.pk)
-    form = CancelForm(request.POST if request.method == "POST" else None)
+    form = CancelForm(posted(request))
     context["cancel_form"] = form
     if request.method == "POST" and form.is_valid():
         # A late cancellation is confirmed knowingly: if the page did not warn (it became late

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
+from ipt.lib.forms import posted
 from ipt.telehealth.consent_actions import publish_consent_document, sign_consent
 from ipt.telehealth.forms import ConsentDocumentForm, ConsentSignForm
 from ipt.telehealth.models import ConsentDocument, ConsentSignature
@@ -53,7 +54,7 @@ def my_consent(request):
     )
     form, problems = None, []
     if document is not None and signature is None:
-        form = ConsentSignForm(request.POST if request.method == "POST" else None)
+        form = ConsentSignForm(posted(request))
         if request.method == "POST" and form.is_valid():
             if str(request.POST.get("version")) != str(document.version):
                 problems = ["A new version was published while you were reading. Please read it, then sign."]
@@ -117,7 +118,7 @@ def _sections(body: str) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def consent_documents(request):
     """Every version with how many patients signed it; publishing a new one asks everyone again."""
-    form = ConsentDocumentForm(request.POST if request.method == "POST" else None)
+    form = ConsentDocumentForm(posted(request))
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
         try:
