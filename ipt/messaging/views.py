@@ -202,12 +202,13 @@ def office_hours_of(therapist: User, viewer: User) -> dict:
     days: dict[str, list[str]] = {}
     for block in hours:
         days.setdefault(block.get_weekday_display(), []).append(f"{block.starts:%H:%M}–{block.ends:%H:%M}")
-    opening = None if not hours or is_open(therapist, now) else next_opening(therapist, now)
+    open_now = bool(hours) and is_open(therapist, now)
+    opening = None if not hours or open_now else next_opening(therapist, now)
     return {
         "days": list(days.items()),
         "zone": str(zone_of(therapist)),
         "same_zone": str(zone_of(therapist)) == str(zone_of(viewer)),
-        "open_now": bool(hours) and is_open(therapist, now),
+        "open_now": open_now,
         "next_opening": time_and_day(opening, viewer) if opening else None,
     }
 
