@@ -34,9 +34,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +44,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from _server import Server
+
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
@@ -56,7 +55,6 @@ TARGET_P99_REDIS_MS = 25.0
 CONNECT_CONCURRENCY = 50
 # As the project serves websockets (README): no per-message compression. Browsers offer it on
 # every socket; zlib on every small signaling frame cost about a tenth of the relay's CPU.
-UVICORN_OPTIONS = ["--ws-per-message-deflate", "false"]
 
 
 # The database ------------------------------------------------------------------------------------
@@ -151,95 +149,13 @@ def fill_database(rooms: int) -> list[tuple[str, str, str]]:
 # The server --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    def __init__(self, database_url: str, redis_url: str, prefix: str, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "ipt.settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "false",
-            "SITE_URL": self.url,
-            "REDIS_PREFIX": prefix,
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("REDIS_URL", None)
-        if redis_url:
-            env["REDIS_URL"] = redis_url
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ipt.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--timeout-graceful-shutdown",
-            "2",
-            *UVICORN_OPTIONS,
-        ]
-        self.log = log
-        with log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own command line
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"uvicorn did not start; see {self.log}")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+def start_server(database_url: str, redis_url: str, prefix: str, log: Path) -> Server:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ipt.settings", "DATABASE_URL": database_url}
+    env.update({"DEBUG": "false", "REDIS_PREFIX": prefix})
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return Server(env, log)
 
 
 # The client --------------------------------------------------------------------------------------
@@ -465,14 +381,14 @@ def main() -> None:
         for title, processes, redis, p99_target in configurations:
             prefix = f"ipt-p5-{uuid.uuid4().hex[:8]}"
             servers = [
-                Server(database_url, redis, prefix, log_dir / f"uvicorn-{title[:3]}-{i}.log")
+                start_server(database_url, redis, prefix, log_dir / f"uvicorn-{title[:3]}-{i}.log")
                 for i in range(processes)
             ]
             try:
                 latency, throughput, connect_seconds = asyncio.run(
                     run_configuration(servers, rooms, arguments.rate, arguments.burst_rate, arguments.seconds)
                 )
-                rss = [s.rss_mb() for s in servers]
+                rss = [mb for s in servers for mb in s.worker_rss()]
             finally:
                 for server in servers:
                     server.stop()

@@ -23,10 +23,7 @@ a patient, a course and an appointment already admitted.
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +32,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
+
+from _server import Server
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
@@ -53,7 +52,6 @@ CHROMIUM_ARGS = [
 TARGET_MEDIAN_S = 0.4
 TARGET_MAX_S = 1.0
 # As the project serves websockets (README): no per-message compression of the socket's frames.
-UVICORN_OPTIONS = ["--ws-per-message-deflate", "false"]
 
 # Records when the page's call-state first reads "connected" (Date.now(), epoch milliseconds).
 CONNECTED_CLOCK = """
@@ -150,63 +148,6 @@ def seed() -> dict:
 # Servers -------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(env: dict, log: Path) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", "ipt.asgi:application", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--lifespan", "off", "--no-access-log", "--log-level", "warning"]
-    command += UVICORN_OPTIONS
-    with log.open("ab") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            command,
-            cwd=BASE_DIR,
-            env={**env, "SITE_URL": url},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 (http://127.0.0.1)
-                if response.status == 200:
-                    return url, process
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)
-    stop_server(process)
-    raise RuntimeError(f"uvicorn did not start; see {log}")
-
-
-def cpu_seconds(processes: list[subprocess.Popen]) -> float:
-    """User + system CPU time used so far by the server processes."""
-    total = 0.0
-    for process in processes:
-        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 # Measuring --------------------------------------------------------------------------------------
 
 
@@ -246,7 +187,7 @@ def measure(
         cpu_started = 0.0
         for _run in range(runs + 1):  # the first run warms up the servers and the browser
             if _run == 1:
-                cpu_started = cpu_seconds(list(servers))
+                cpu_started = sum(server.cpu_seconds() for server in servers)
             therapist = contexts["therapist"].new_page()
             logged = []
             therapist.on("console", lambda m, logged=logged: logged.append(f"therapist {m.type}: {m.text}"))
@@ -275,7 +216,9 @@ def measure(
             patient.close()
             therapist.close()
             time.sleep(0.3)  # let both servers see the sockets go
-        cpu_per_call_ms = 1000 * (cpu_seconds(list(servers)) - cpu_started) / max(1, runs)
+        cpu_per_call_ms = (
+            1000 * (sum(server.cpu_seconds() for server in servers) - cpu_started) / max(1, runs)
+        )
     finally:
         for context in contexts.values():
             context.close()
@@ -326,7 +269,7 @@ def main() -> int:
     import django
 
     django.setup()
-    servers: list[subprocess.Popen] = []
+    servers: list[Server] = []
     logs = Path(tempfile.mkdtemp(prefix="ipt-p6-"))
     results = []
     figures: list[dict] = []
@@ -346,22 +289,22 @@ def main() -> int:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 single_env = {key: value for key, value in base_env.items() if key != "REDIS_URL"}
-                url, process = start_server(single_env, logs / "single.log")
-                servers.append(process)
+                single = Server(single_env, logs / "single.log", timeout=30)
+                servers.append(single)
                 durations, cpu = measure(
-                    browser, url, url, data, arguments.runs, arguments.verbose, [process]
+                    browser, single.url, single.url, data, arguments.runs, arguments.verbose, [single]
                 )
                 results.append(report("one process", durations, cpu))
                 figures.append(figures_of("one process", durations, cpu))
-                stop_server(process)
+                single.stop()
                 if redis_url:
-                    first_url, first = start_server(base_env, logs / "redis-a.log")
-                    second_url, second = start_server(base_env, logs / "redis-b.log")
+                    first = Server(base_env, logs / "redis-a.log", timeout=30)
+                    second = Server(base_env, logs / "redis-b.log", timeout=30)
                     servers += [first, second]
                     durations, cpu = measure(
                         browser,
-                        first_url,
-                        second_url,
+                        first.url,
+                        second.url,
                         data,
                         arguments.runs,
                         arguments.verbose,
@@ -376,8 +319,8 @@ def main() -> int:
         if arguments.json:
             Path(arguments.json).write_text(json.dumps(figures, indent=2))
     finally:
-        for process in servers:
-            stop_server(process)
+        for server in servers:
+            server.stop()
         drop_database()
     return 0 if all(results) else 1
 

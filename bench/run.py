@@ -36,8 +36,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import string
 import subprocess
 import sys
@@ -50,6 +48,8 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _server import Server, ServerDidNotStart
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
@@ -311,111 +311,6 @@ def p1_counts(database_url: str, log: Path) -> dict:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
         raise HarnessError(f"P1 query count failed:\n{tail}")
     return json.loads(result.stdout.decode().strip().splitlines()[-1])
-
-
-# The server --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return 0.0
-
-
-class Server:
-    """uvicorn serving ipt.asgi:application with ``workers`` worker processes (ipt.serve)."""
-
-    def __init__(self, database_url: str, redis_url: str, workers: int, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        prefix = f"ipt-bench-{uuid.uuid4().hex[:8]}"
-        env = child_env(database_url, SITE_URL=self.url, REDIS_PREFIX=prefix, IPT_BENCH_HELLO="1")
-        if redis_url:
-            env["REDIS_URL"] = redis_url
-        # ipt.serve: uvicorn workers with a listening socket each (a shared one let the first worker
-        # to wake take most of the clients' keep-alive connections).
-        command = [sys.executable, "-m", "ipt.serve", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--workers", str(workers), "--lifespan", "off"]
-        command += ["--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "3"]
-        with log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._wait(workers)
-
-    def _wait(self, workers: int) -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if len(self.workers()) >= workers:
-                try:
-                    with urllib.request.urlopen(f"{self.url}/bench/hello", timeout=5) as response:  # noqa: S310
-                        if response.status == 200:
-                            return
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    pass
-            time.sleep(0.2)
-        self.stop()
-        raise HarnessError(f"uvicorn did not start (or /bench/hello is not routed); see {self.log}")
-
-    def workers(self) -> list[int]:
-        """The worker processes (the supervisor spawns them with multiprocessing)."""
-        try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        except FileNotFoundError:
-            return []
-        pids = []
-        for pid in map(int, children):
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except FileNotFoundError:
-                continue
-            if b"spawn_main" in command or b"uvicorn" in command:
-                pids.append(pid)
-        return pids
-
-    def worker_rss(self) -> list[float]:
-        return [rss_mb(pid) for pid in self.workers()]
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the workers so far."""
-        total = 0
-        for pid in self.workers():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-        return total / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=grace)
-                return
-            except subprocess.TimeoutExpired:
-                continue
 
 
 # The HTTP client ---------------------------------------------------------------------------------
@@ -814,7 +709,15 @@ def main() -> int:
         connections.close_all()
 
         # The server and the load --------------------------------------------------------------
-        server = Server(databases.url, redis_url, arguments.workers, logs / "uvicorn.log")
+        env = child_env(databases.url, REDIS_PREFIX=f"ipt-bench-{uuid.uuid4().hex[:8]}", IPT_BENCH_HELLO="1")
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        try:
+            server = Server(
+                env, logs / "uvicorn.log", workers=arguments.workers, ready_path="/bench/hello", timeout=90
+            )
+        except ServerDidNotStart as error:
+            raise HarnessError(str(error)) from error
         seconds = arguments.seconds
 
         async def drive():
