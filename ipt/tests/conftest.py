@@ -38,6 +38,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
+from django.test import Client
+
+from ipt.conftest import sign_in
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = BASE_DIR / "test-artifacts"
@@ -268,6 +271,20 @@ def new_context(chromium, asgi_live_server) -> Iterator[Callable]:
     yield build
     for context in opened:
         context.close()
+
+
+def use_session_of(context, server_url: str, user) -> None:
+    """Sign ``user`` in on this browser context (the same device: localStorage is kept)."""
+    cookie = sign_in(Client(), user).cookies[django_settings.SESSION_COOKIE_NAME].value
+    context.clear_cookies()
+    context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": server_url}])
+
+
+def signed_in_context(new_context, server_url: str, user):
+    """A fresh browser context (from the ``new_context`` fixture) with ``user`` signed in."""
+    context = new_context()
+    use_session_of(context, server_url, user)
+    return context
 
 
 @pytest.fixture

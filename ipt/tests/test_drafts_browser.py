@@ -13,14 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page, expect
 
 from ipt.care.models import Formulation, TreatmentCourse
-from ipt.conftest import sign_in
 from ipt.practice.models import DiaryEntry
 from ipt.safety.models import SafetyPlanVersion
+from ipt.tests.conftest import signed_in_context, use_session_of
 from ipt.tests.test_browser import csp_violations, watch_console
 from ipt.visits.tests.conftest import make_course
 
@@ -105,20 +103,6 @@ FORMS = [
         saved=_formulation,
     ),
 ]
-
-
-def signed_in_context(new_context, server_url: str, user):
-    context = new_context()
-    use_session_of(context, server_url, user)
-    return context
-
-
-def use_session_of(context, server_url: str, user) -> None:
-    """Sign ``user`` in on this browser (the same device: localStorage is kept)."""
-    client = sign_in(Client(), user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.clear_cookies()
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server_url}])
 
 
 def draft_keys(page: Page) -> list[str]:

@@ -8,11 +8,9 @@ import re
 import time
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from ipt.conftest import sign_in
+from ipt.tests.conftest import signed_in_context
 from ipt.visits import actions
 from ipt.visits.models import SessionNote
 from ipt.visits.tests.conftest import make_course, note_url
@@ -22,20 +20,12 @@ pytestmark = pytest.mark.browser
 SAVED = re.compile(r"^Saved \d\d:\d\d$")
 
 
-def therapist_context(new_context, server_url: str, user):
-    client = sign_in(Client(), user)
-    context = new_context()
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server_url}])
-    return context
-
-
 @pytest.fixture
 def note_page(personas, new_context, asgi_live_server):
     """(context, note URL, note) for a fresh draft note in the patient's middle-phase course."""
     course = make_course(personas.care_team)
     encounter = actions.create_encounter(actor=personas.therapist, course=course)
-    context = therapist_context(new_context, asgi_live_server.url, personas.therapist)
+    context = signed_in_context(new_context, asgi_live_server.url, personas.therapist)
     return context, note_url("session_note", encounter), encounter.note
 
 

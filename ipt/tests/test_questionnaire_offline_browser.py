@@ -8,14 +8,12 @@ import re
 import time
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page, expect
 
-from ipt.conftest import sign_in
 from ipt.measures.actions import assign_instrument, start_response
 from ipt.measures.models import QuestionnaireResponse
 from ipt.measures.tests.test_administrations import new_course
+from ipt.tests.conftest import signed_in_context
 from ipt.tests.test_browser import csp_violations, watch_console
 
 pytestmark = pytest.mark.browser
@@ -30,14 +28,6 @@ def question(page: Page, number: int):
     return page.get_by_role("group", name=re.compile(rf"^{number}\. "))
 
 
-def patient_context(new_context, server_url: str, user):
-    client = sign_in(Client(), user)
-    context = new_context()
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server_url}])
-    return context
-
-
 @pytest.fixture
 def questionnaire(personas, new_context, asgi_live_server):
     """(context, page URL, response) for a PHQ-9 the patient has just started."""
@@ -46,7 +36,7 @@ def questionnaire(personas, new_context, asgi_live_server):
         actor=personas.therapist, course=course, instrument="phq9", schedule="before_every_session"
     )
     response = start_response(actor=personas.patient, assignment=assignment)
-    context = patient_context(new_context, asgi_live_server.url, personas.patient)
+    context = signed_in_context(new_context, asgi_live_server.url, personas.patient)
     return context, f"/my/questionnaires/{response.pk}/", response
 
 
