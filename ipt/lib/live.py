@@ -35,7 +35,7 @@ _state = _State()
 
 def _layer_addresses() -> list[str]:
     config: dict[str, Any] = settings.CHANNEL_LAYERS.get("default", {})
-    if not str(config.get("BACKEND", "")).startswith("channels_redis."):
+    if config.get("BACKEND") == "channels.layers.InMemoryChannelLayer":
         return []  # the in-memory layer is always there
     addresses = []
     for host in config.get("CONFIG", {}).get("hosts", []):

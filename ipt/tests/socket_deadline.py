@@ -2,7 +2,7 @@
 
 A consumer that never finishes used to hang a test until pytest-timeout killed it, with the
 test's thread waiting and nothing said about what the event loop waited on. Past the deadline,
-this prints every asyncio task's stack and the channel layer's receive state (captured, shown
+this prints where every asyncio task waits and the channel layer's receive state (captured, shown
 with the failure), then fails the test.
 """
 
@@ -39,11 +39,23 @@ def _layer_state() -> str:
     return "\n".join(state)
 
 
+def _await_chain(task: asyncio.Task) -> list[str]:
+    """Where a suspended task waits, innermost last (its stack shows only the outermost frame)."""
+    lines = []
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            lines.append(f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return lines
+
+
 def _tasks_report() -> str:
     out = io.StringIO()
     for task in asyncio.all_tasks():
         print(f"--- {task!r}", file=out)
-        task.print_stack(file=out)
+        print("\n".join(_await_chain(task)), file=out)
     return out.getvalue()
 
 
