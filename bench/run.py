@@ -426,14 +426,22 @@ class Request:
     expect: int = 200
 
 
-async def load_client(port: int, plan: list[Request], stop_at: float, stats: Stats, offset: int) -> None:
+async def load_client(
+    port: int, plan: list[Request], stop_at: float, stats: Stats, offset: int, interval: float = 0.0
+) -> None:
+    """Requests back to back; or, with ``interval``, one every ``interval`` seconds, timed from when
+    it was due (a client that falls behind counts its wait, as a person would see it)."""
     connection = Connection(port)
     index = offset
+    due = time.perf_counter() + interval * ((offset * 0.618) % 1)  # spread the clients' starts
     try:
         while time.perf_counter() < stop_at:
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             request = plan[index % len(plan)]
             index += 1
-            started = time.perf_counter()
+            started = due if interval else time.perf_counter()
+            due += interval
             try:
                 status, _headers, _body = await connection.request("GET", request.path, request.cookie)
             except (OSError, asyncio.IncompleteReadError) as error:
@@ -493,14 +501,17 @@ async def run_phase(
     seconds: float,
     submitters: list | None = None,
     rate: float = 0,
+    pages_per_second: float = 0,
 ) -> Stats:
-    """``plans``: one list of requests per client, each client going round its list."""
+    """``plans``: one list of requests per client, each client going round its list, back to back
+    or, with ``pages_per_second``, paced to that rate in all."""
     port = server.port
     stats = Stats()
     server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
     started = time.perf_counter()
     stop_at = started + seconds
-    tasks = [load_client(port, plan, stop_at, stats, i) for i, plan in enumerate(plans)]
+    interval = len(plans) / pages_per_second if pages_per_second else 0.0
+    tasks = [load_client(port, plan, stop_at, stats, i, interval) for i, plan in enumerate(plans)]
     if submitters:
         tasks.append(submitter(port, submitters, stop_at, stats, rate))
     await asyncio.gather(*tasks)
@@ -631,6 +642,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
     parser.add_argument("--submit-rate", type=float, default=10.0, help="P4 submissions/s (default 10)")
     parser.add_argument("--websockets", type=int, default=WEBSOCKETS, help="P7 idle websockets (1000)")
+    parser.add_argument(
+        "--paced",
+        type=lambda text: [float(share) for share in text.split(",") if share.strip()],
+        default=[0.25, 0.5, 0.75],
+        help="shares of the back-to-back page rate to measure paced (default 0.25,0.5,0.75; '' for none)",
+    )
     parser.add_argument("--skip-p5", action="store_true", help="leave out P5 (about 1 minute)")
     parser.add_argument("--skip-p6", action="store_true", help="leave out P6 (headless Chromium, minutes)")
     parser.add_argument(
@@ -730,11 +747,17 @@ def main() -> int:
             caseload = await run_phase(server, caseload_plans, seconds)
             mixed = await run_phase(server, mixed_plans, seconds, submitters, arguments.submit_rate)
             rss = server.worker_rss()
+            saturated = sum(mixed.count(p) for p in PAGES) / mixed.elapsed
+            paced = []
+            for share in arguments.paced:
+                rate = share * saturated
+                stats = await run_phase(server, mixed_plans, seconds, submitters, arguments.submit_rate, rate)
+                paced.append((share, rate, stats))
             sockets = await idle_websockets(server, socket_cookies, arguments.websockets)
-            return hello, caseload, mixed, rss, sockets
+            return hello, caseload, mixed, rss, paced, sockets
 
-        hello, caseload, mixed, rss, (open_sockets, rss_before, rss_after, connect_seconds) = run_async(
-            drive()
+        hello, caseload, mixed, rss, paced, (open_sockets, rss_before, rss_after, connect_seconds) = (
+            run_async(drive())
         )
         server.stop()
         server = None
@@ -864,6 +887,20 @@ def main() -> int:
                 f"  {label:<18} {phase.cpu_ms_per_request():6.2f} ms CPU/request; workers used {share:.0%} "
                 f"of the machine, this client {phase.client_cpu / phase.elapsed:.0%} of a core"
             )
+        if paced:
+            print(
+                f"Paced load, not a target: the P2 pages and P4 submissions with the {arguments.clients} "
+                f"clients pacing their pages to a share of the back-to-back rate above (where the p95 "
+                f"meets {P2_P95_MS:g} / {P4_P95_MS:g} ms, these {arguments.workers} workers serve that load):"
+            )
+            for share, rate, stats in paced:
+                pages = " / ".join(ms(stats.percentile_ms(name, 0.95)) for name in PAGES)
+                errors = any(stats.errors.get(name) for name in [*PAGES, "start", "submit"])
+                print(
+                    f"  {share:.0%} ({rate:.0f} pages/s): p95 {' / '.join(PAGES)} {pages}; "
+                    f"submission p95 {ms(stats.percentile_ms('submit', 0.95))}"
+                    f"{'; errors' if errors else ''}"
+                )
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"Machine: {os.cpu_count()} CPUs, load average now {load} (other processes share the CPUs)")
         print()
