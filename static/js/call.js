@@ -30,17 +30,9 @@
   const chatForm = document.getElementById("chat-form");
   const chatInput = document.getElementById("chat-input");
 
-  const CLOSE_UNAUTHORISED = 4401;
-  const CLOSE_FORBIDDEN = 4403;
-  const CLOSE_REPLACED = 4409;
   const RESTART_ICE_AFTER_MS = 3000;
   const OWN_OFFER_AFTER_MS = 2500;
 
-  // Signaling socket
-  let socket = null;
-  let socketAttempts = 0;
-  let pinger = null;
-  let leaving = false;
   // Negotiation
   let polite = role === "patient";
   let pc = null;
@@ -308,74 +300,33 @@
 
   // Signaling socket -----------------------------------------------------------------------
 
-  function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
-  }
-
-  function connect() {
-    root.dataset.socket = "connecting";
-    const url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + root.dataset.wsPath;
-    let current;
-    try {
-      current = new WebSocket(url);
-    } catch (error) {
-      retryLater();
-      return;
-    }
-    socket = current;
-    current.addEventListener("open", function () {
-      socketAttempts = 0;
+  const live = window.IptLiveSocket.create({
+    path: root.dataset.wsPath,
+    pingEveryMs: 20000,
+    retryBaseMs: 250,
+    retryCapMs: 10000,
+    onConnecting: function () { root.dataset.socket = "connecting"; },
+    onOpen: function () {
       mark("socket-open");
       root.dataset.socket = "open";
       send({ type: "chat_since", after: lastChatId });
       outbox.forEach(function (body, clientId) { send({ type: "chat", client_id: clientId, body: body }); });
-      clearInterval(pinger);
-      pinger = setInterval(function () { send({ type: "ping" }); }, 20000);
-    });
-    current.addEventListener("message", function (event) {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      receive(frame);
-    });
-    current.addEventListener("close", function (event) {
-      if (current !== socket) return;
-      clearInterval(pinger);
-      root.dataset.socket = "closed";
-      if (leaving) return;
-      if (event.code === CLOSE_REPLACED) {
-        closePeerConnection();
-        sayPeer("This call is open in another window or tab.");
-        return;
-      }
-      if (event.code === CLOSE_FORBIDDEN || event.code === CLOSE_UNAUTHORISED) {
-        closePeerConnection();
-        reloadOnce();
-        return;
-      }
-      retryLater();
-    });
-  }
+    },
+    onFrame: receive,
+    onClose: function () { root.dataset.socket = "closed"; },
+    onReplaced: function () {
+      closePeerConnection();
+      sayPeer("This call is open in another window or tab.");
+    },
+    // The server refused us (the session ended, or we were signed out).
+    onRefused: function () {
+      closePeerConnection();
+      window.IptLiveSocket.reloadOnce(function () { sayPeer("You can no longer join this call."); });
+    },
+  });
 
-  function retryLater() {
-    socketAttempts += 1;
-    const delay = Math.min(10000, 250 * Math.pow(2, socketAttempts - 1)) * (0.8 + Math.random() * 0.4);
-    setTimeout(connect, delay);
-  }
-
-  // The server refused us (the session ended, or we were signed out): the page knows where to go.
-  function reloadOnce() {
-    const key = "ipt-reloaded:" + window.location.pathname;
-    const last = Number(window.sessionStorage.getItem(key) || 0);
-    if (Date.now() - last > 10000) {
-      window.sessionStorage.setItem(key, String(Date.now()));
-      window.location.reload();
-    } else {
-      sayPeer("You can no longer join this call.");
-    }
+  function send(frame) {
+    return live.send(frame);
   }
 
   function receive(frame) {
@@ -401,7 +352,7 @@
         showChat(frame);
         break;
       case "ended":
-        leaving = true;
+        live.stop();
         closePeerConnection();
         if (frame.url) window.location.assign(frame.url);
         break;
@@ -618,29 +569,20 @@
   // Leaving -----------------------------------------------------------------------------------
 
   const endForm = document.getElementById("end-form");
-  if (endForm) endForm.addEventListener("submit", function () { leaving = true; });
+  if (endForm) endForm.addEventListener("submit", function () { live.stop(); });
 
   window.addEventListener("pagehide", function () {
-    leaving = true;
     closePeerConnection();
     if (localStream) localStream.getTracks().forEach(function (track) { track.stop(); });
     if (screenTrack) screenTrack.stop();
-    if (socket) socket.close();
+    live.close();
   });
 
   // Being in the call is activity: keep the sign-in alive while the page is in the room, or the
   // idle logoff (15 minutes for staff) would end a session in which nobody clicks.
-  function keepSignedIn() {
-    const body = document.body;
-    let token = "";
-    try { token = JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { token = ""; }
-    if (!body.dataset.keepaliveUrl || !socket || socket.readyState !== WebSocket.OPEN) return;
-    fetch(body.dataset.keepaliveUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token } })
-      .catch(function () {});
-  }
-  setInterval(keepSignedIn, 5 * 60 * 1000);
+  window.IptLiveSocket.keepSignedIn(live);
 
   showState("new");
   sayPeer("Connecting…");
-  connect();
+  live.start();
 })();

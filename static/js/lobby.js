@@ -9,11 +9,6 @@
   const status = document.getElementById("lobby-status");
   const csrf = root.dataset.csrf;
   const zone = root.dataset.timeZone || undefined;
-  const CLOSE_FORBIDDEN = 4403;
-  const CLOSE_UNAUTHORISED = 4401;
-  let socket = null;
-  let attempts = 0;
-  let stopped = false;
 
   function clock(iso) {
     if (!iso) return "";
@@ -106,46 +101,35 @@
     empty.hidden = list.children.length > 0;
   }
 
-  function connect() {
-    socket = new WebSocket((window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + root.dataset.wsPath);
-    socket.addEventListener("open", function () {
-      attempts = 0;
-      status.textContent = "Patients who are waiting appear here as they arrive.";
-    });
-    socket.addEventListener("message", function (event) {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      if (frame.type === "lobby" && Array.isArray(frame.waiting)) {
-        const present = new Set(frame.waiting.map(function (entry) { return String(entry.appointment); }));
-        Array.prototype.slice.call(list.children).forEach(function (item) {
-          if (!present.has(item.dataset.appointment)) item.remove();
-        });
-        frame.waiting.forEach(upsert);
-        refresh();
-      } else if (frame.type === "arrived") {
-        upsert(frame);
-      } else if (frame.type === "left") {
-        remove(frame.appointment);
-      }
-    });
-    socket.addEventListener("close", function (event) {
-      if (stopped) return;
-      if (event.code === CLOSE_FORBIDDEN || event.code === CLOSE_UNAUTHORISED) {
-        status.textContent = "The live waiting room is not available. Reload the page to see who is waiting.";
-        return;
-      }
-      attempts += 1;
-      status.textContent = "Live updates paused; reconnecting…";
-      const delay = Math.min(10000, 500 * Math.pow(2, attempts - 1)) * (0.8 + Math.random() * 0.4);
-      setTimeout(connect, delay);
-    });
+  function receive(frame) {
+    if (frame.type === "lobby" && Array.isArray(frame.waiting)) {
+      const present = new Set(frame.waiting.map(function (entry) { return String(entry.appointment); }));
+      Array.prototype.slice.call(list.children).forEach(function (item) {
+        if (!present.has(item.dataset.appointment)) item.remove();
+      });
+      frame.waiting.forEach(upsert);
+      refresh();
+    } else if (frame.type === "arrived") {
+      upsert(frame);
+    } else if (frame.type === "left") {
+      remove(frame.appointment);
+    }
   }
 
-  window.addEventListener("pagehide", function () {
-    stopped = true;
-    if (socket) socket.close();
+  const live = window.IptLiveSocket.create({
+    path: root.dataset.wsPath,
+    retryBaseMs: 500,
+    retryCapMs: 10000,
+    onOpen: function () { status.textContent = "Patients who are waiting appear here as they arrive."; },
+    onFrame: receive,
+    onRefused: function () {
+      status.textContent = "The live waiting room is not available. Reload the page to see who is waiting.";
+    },
+    onDrop: function () { status.textContent = "Live updates paused; reconnecting…"; },
   });
 
+  window.addEventListener("pagehide", function () { live.close(); });
+
   refresh();
-  connect();
+  live.start();
 })();

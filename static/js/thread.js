@@ -20,9 +20,6 @@
   const mayWrite = root.dataset.mayWrite === "true";
   const userId = root.dataset.userId;
 
-  const CLOSE_UNAUTHORISED = 4401;
-  const CLOSE_FORBIDDEN = 4403;
-  const PING_EVERY_MS = 20000;
   // A message not acknowledged by then: the socket is assumed dead and is reopened (and resends).
   const ACK_WITHIN_MS = 10000;
   const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -30,10 +27,6 @@
   let lastId = Number(root.dataset.lastId || 0);
   let othersReadUpTo = Number(root.dataset.othersReadUpTo || 0);
   let readSent = 0;
-  let socket = null;
-  let attempts = 0;
-  let pinger = null;
-  let retryTimer = null;
   let ackTimer = null;
   let caughtUp = false;
   // Sent over the socket and not acknowledged yet: client id -> text.
@@ -54,78 +47,40 @@
     status.textContent = text;
   }
 
-  function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
-  }
-
-  function connect() {
-    clearTimeout(retryTimer);
-    say("connecting", attempts ? "Reconnecting…" : "Connecting…");
-    caughtUp = false;
-    const url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + root.dataset.wsPath;
-    let current;
-    try {
-      current = new WebSocket(url);
-    } catch (error) {
-      retryLater();
-      return;
-    }
-    socket = current;
-    current.addEventListener("open", function () {
-      attempts = 0;
+  const live = window.IptLiveSocket.create({
+    path: root.dataset.wsPath,
+    pingEveryMs: 20000,
+    retryBaseMs: 500,
+    retryCapMs: 15000,
+    onConnecting: function (attempt) {
+      say("connecting", attempt ? "Reconnecting…" : "Connecting…");
+      caughtUp = false;
+    },
+    onOpen: function () {
       send({ type: "since", after: lastId });
       outbox.forEach(function (text, clientId) { send({ type: "send", client_id: clientId, body: text }); });
       if (outbox.size) expectAck();
-      clearInterval(pinger);
-      pinger = setInterval(function () { send({ type: "ping" }); }, PING_EVERY_MS);
-    });
-    current.addEventListener("message", function (event) {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      receive(frame);
-    });
-    current.addEventListener("close", function (event) {
-      if (current !== socket) return;
-      clearInterval(pinger);
-      socket = null;
-      if (event.code === CLOSE_FORBIDDEN || event.code === CLOSE_UNAUTHORISED) {
-        reloadOnce();
-        return;
-      }
+    },
+    onFrame: receive,
+    onDrop: function () {
       say("offline", "Connection lost; reconnecting…" + (outbox.size ? " Your message will be sent then." : ""));
-      retryLater();
-    });
-  }
+    },
+    // The server refused us (signed out, or no longer a member).
+    onRefused: function () {
+      window.IptLiveSocket.reloadOnce(function () {
+        say("closed", "Live updates are not available. Reload the page to see new messages.");
+      });
+    },
+  });
 
-  function retryLater() {
-    attempts += 1;
-    const delay = Math.min(15000, 500 * Math.pow(2, attempts - 1)) * (0.8 + Math.random() * 0.4);
-    retryTimer = setTimeout(connect, delay);
-  }
-
-  // The server refused us (signed out, or no longer a member): the page knows where to go.
-  function reloadOnce() {
-    const key = "ipt-reloaded:" + window.location.pathname;
-    const last = Number(window.sessionStorage.getItem(key) || 0);
-    if (Date.now() - last > 10000) {
-      window.sessionStorage.setItem(key, String(Date.now()));
-      window.location.reload();
-    } else {
-      say("closed", "Live updates are not available. Reload the page to see new messages.");
-    }
+  function send(frame) {
+    return live.send(frame);
   }
 
   // Window focus: going online, and reading ---------------------------------------------------
 
   window.addEventListener("online", function () {
-    if (!socket) {
-      attempts = 0;
-      connect();
-    }
+    if (!live.hasSocket()) live.start();
   });
   document.addEventListener("visibilitychange", markRead);
 
@@ -278,7 +233,7 @@
   function expectAck() {
     clearTimeout(ackTimer);
     ackTimer = setTimeout(function () {
-      if (outbox.size && socket) socket.close();
+      if (outbox.size) live.drop();
     }, ACK_WITHIN_MS);
   }
 
@@ -306,7 +261,7 @@
   if (form && bodyInput && mayWrite) {
     form.addEventListener("submit", function (event) {
       const hasFiles = fileInput && fileInput.files && fileInput.files.length > 0;
-      if (hasFiles || olderPage || !socket || socket.readyState !== WebSocket.OPEN) return;  // the form posts
+      if (hasFiles || olderPage || !live.isOpen()) return;  // the form posts
       event.preventDefault();
       if (outbox.size) return;  // the last one is still on its way
       const text = bodyInput.value.trim();
@@ -320,5 +275,5 @@
     });
   }
 
-  if (!olderPage) connect();
+  if (!olderPage) live.start();
 })();
