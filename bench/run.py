@@ -627,6 +627,13 @@ def count_range(counts: list) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
+def paced_shares(text: str) -> list[float]:
+    shares = [float(share) for share in text.split(",") if share.strip()]
+    if any(share <= 0 for share in shares):
+        raise argparse.ArgumentTypeError("each share of the back-to-back rate must be above 0")
+    return shares
+
+
 def ms(value: float) -> str:
     return "n/a" if value != value else f"{value:.1f} ms"  # NaN: nothing measured
 
@@ -644,7 +651,7 @@ def main() -> int:
     parser.add_argument("--websockets", type=int, default=WEBSOCKETS, help="P7 idle websockets (1000)")
     parser.add_argument(
         "--paced",
-        type=lambda text: [float(share) for share in text.split(",") if share.strip()],
+        type=paced_shares,
         default=[0.25, 0.5, 0.75],
         help="shares of the back-to-back page rate to measure paced (default 0.25,0.5,0.75; '' for none)",
     )

@@ -192,6 +192,7 @@ IPT_LIVE_CHECK_TIMEOUT = float(env("IPT_LIVE_CHECK_TIMEOUT", "0.5"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
+            # channels_redis's layer, with a receive that ends when it is cancelled (see there).
             "BACKEND": "ipt.lib.channel_layer.RedisChannelLayer",
             # redis-py 8 defaults socket_timeout to 5 s, the length of channels_redis's blocking
             # pop: every idle consumer would crash with TimeoutError after 5 s. Wait longer.

@@ -366,15 +366,6 @@
 
   // Chat ----------------------------------------------------------------------------------
 
-  function newClientId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
-
   // A time of day in the viewer's own zone (their profile's, not the computer's).
   function clock(iso) {
     const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
@@ -434,7 +425,7 @@
     event.preventDefault();
     const body = chatInput.value.trim();
     if (!body) return;
-    const clientId = newClientId();
+    const clientId = window.IptLiveSocket.newClientId();
     outbox.set(clientId, body);
     const item = document.createElement("li");
     item.className = "chat-message chat-mine chat-pending";

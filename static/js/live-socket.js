@@ -7,6 +7,7 @@
 //     onRefused(code), onReplaced() });
 //   live.start(); live.send(frame); live.isOpen(); live.hasSocket(); live.drop(); live.stop(); live.close();
 //   IptLiveSocket.reloadOnce(giveUp); IptLiveSocket.keepSignedIn(live); IptLiveSocket.url(path);
+//   IptLiveSocket.newClientId();
 (function () {
   "use strict";
   const CLOSE_UNAUTHORISED = 4401;
@@ -149,5 +150,18 @@
     }, KEEP_SIGNED_IN_EVERY_MS);
   }
 
-  window.IptLiveSocket = { create: create, reloadOnce: reloadOnce, keepSignedIn: keepSignedIn, url: url };
+  // The id a page gives a message it sends over its socket, so that a resend after a reconnect is
+  // stored once (crypto.randomUUID needs a secure context: plain http on a LAN has none).
+  function newClientId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  window.IptLiveSocket = {
+    create: create, reloadOnce: reloadOnce, keepSignedIn: keepSignedIn, url: url, newClientId: newClientId,
+  };
 })();

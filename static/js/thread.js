@@ -215,15 +215,6 @@
 
   // Writing -----------------------------------------------------------------------------------
 
-  function newClientId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
-
   function busy(sending) {
     if (!form) return;
     form.dataset.sending = sending ? "true" : "false";
@@ -266,7 +257,7 @@
       if (outbox.size) return;  // the last one is still on its way
       const text = bodyInput.value.trim();
       if (!text) return;
-      const clientId = newClientId();
+      const clientId = window.IptLiveSocket.newClientId();
       outbox.set(clientId, text);
       busy(true);
       say(root.dataset.socket, "Sending…");
