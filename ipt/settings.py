@@ -179,9 +179,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("DATABASE_CONN_MAX_AGE", "600"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Threads per worker process that run Django; other requests wait in the event loop
-# (ipt/lib/http_queue.py).
-IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "4"))
+# Threads per worker process that run Django; other requests wait in the event loop, writes first
+# (ipt/lib/http_queue.py). One, like a sync WSGI worker: Python runs one thread at a time, so more
+# only helps while requests wait on a database on another machine (docs/deployment.md).
+IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "1"))
 
 REDIS_URL = env("REDIS_URL", "")
 REDIS_PREFIX = env("REDIS_PREFIX", "ipt")

@@ -1,20 +1,29 @@
 """Django under ASGI on a few long-lived threads (ipt/lib/http_queue.py): the middleware chain is
 entered once, in a thread; at most IPT_HTTP_CONCURRENCY requests of a process run at once and the
-others go in the order they came; the threads keep their database connections unless Django's own
+others go in the order they came, waiting writes before waiting reads; the threads keep their database connections unless Django's own
 rules close them (too old, broken, or CONN_MAX_AGE 0 as with PostgreSQL's pool)."""
 
 import asyncio
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from django.db import connection
 from django.http import HttpResponse
 
-from ipt.lib.http_queue import QueuedASGIHandler
+from ipt.lib.http_queue import WRITES_IN_A_ROW, Admission, QueuedASGIHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the queue looks at: the method; the name tells the requests apart."""
+
+    name: str
+    method: str = "GET"
 
 
 def _handler(settings, threads: int, respond) -> QueuedASGIHandler:
@@ -42,21 +51,68 @@ def test_at_most_the_configured_requests_run_at_once_and_the_rest_in_order(setti
         time.sleep(0.02)
         with lock:
             running -= 1
-        return HttpResponse(str(request))
+        return HttpResponse(request.name)
 
     handler = _handler(settings, 2, respond)
 
     async def many():
         tasks = []
         for number in range(8):
-            tasks.append(asyncio.create_task(handler.get_response_async(number)))
+            tasks.append(asyncio.create_task(handler.get_response_async(Request(str(number)))))
             await asyncio.sleep(0)  # they arrive one after another
         return await asyncio.gather(*tasks)
 
     responses = asyncio.run(many())
     assert [response.content for response in responses] == [str(n).encode() for n in range(8)]
     assert most == 2
-    assert started[:2] == [0, 1] and sorted(started) == list(range(8))
+    names = [request.name for request in started]
+    assert names == [str(n) for n in range(8)]
+
+
+def test_waiting_writes_go_before_waiting_reads_but_reads_still_get_their_turn(settings):
+    started = []
+    release = threading.Event()
+
+    def respond(request):
+        started.append(request.name)
+        if request.name == "first":
+            release.wait(5)
+        return HttpResponse()
+
+    handler = _handler(settings, 1, respond)
+    arrivals = [Request("first"), Request("read 1"), Request("read 2")]
+    arrivals += [Request(f"write {n}", "POST") for n in range(1, WRITES_IN_A_ROW + 2)]
+
+    async def arrive_while_the_first_runs():
+        tasks = []
+        for request in arrivals:
+            tasks.append(asyncio.create_task(handler.get_response_async(request)))
+            await asyncio.sleep(0.01)
+        release.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(arrive_while_the_first_runs())
+    writes_first = [f"write {n}" for n in range(1, WRITES_IN_A_ROW + 1)]
+    assert started == ["first", *writes_first, "read 1", f"write {WRITES_IN_A_ROW + 1}", "read 2"]
+
+
+def test_a_request_given_up_while_waiting_leaves_no_slot_taken():
+    async def scenario():
+        admission = Admission(1)
+        await admission.enter(write=False)
+        gone_while_waiting = asyncio.create_task(admission.enter(write=True))
+        handed_the_slot_as_it_went = asyncio.create_task(admission.enter(write=False))
+        await asyncio.sleep(0)
+        gone_while_waiting.cancel()
+        await asyncio.sleep(0)
+        admission.leave()  # the slot goes to the read; it is cancelled before it resumes
+        handed_the_slot_as_it_went.cancel()
+        results = await asyncio.gather(gone_while_waiting, handed_the_slot_as_it_went, return_exceptions=True)
+        assert all(isinstance(result, asyncio.CancelledError) for result in results)
+        assert admission.free == 1 and not any(admission.waiting.values())
+        await asyncio.wait_for(admission.enter(write=False), 1)  # the slot can be taken again
+
+    asyncio.run(scenario())
 
 
 def test_a_thread_keeps_its_connection_unless_django_would_close_it(settings, monkeypatch):
@@ -75,15 +131,15 @@ def test_a_thread_keeps_its_connection_unless_django_would_close_it(settings, mo
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         seen.append(connection.connection)
-        if request == "too old":
+        if request.name == "too old":
             connection.close_at = time.monotonic() - 1  # as when CONN_MAX_AGE has passed
         return HttpResponse()
 
     handler = _handler(settings, 1, respond)
 
     async def one_by_one():
-        for request in ("first", "too old", "after"):
-            await handler.get_response_async(request)
+        for name in ("first", "too old", "after"):
+            await handler.get_response_async(Request(name))
 
     asyncio.run(one_by_one())
     # Django's rules are applied at the start and the end of each request, in the serving thread.
