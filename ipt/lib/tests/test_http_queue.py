@@ -1,7 +1,8 @@
 """Django under ASGI on a few long-lived threads (ipt/lib/http_queue.py): the middleware chain is
 entered once, in a thread; at most IPT_HTTP_CONCURRENCY requests of a process run at once and the
-others go in the order they came, waiting writes before waiting reads; the threads keep their database connections unless Django's own
-rules close them (too old, broken, or CONN_MAX_AGE 0 as with PostgreSQL's pool)."""
+others go in the order they came, waiting writes before waiting reads; the threads keep their
+database connections unless Django's own rules close them (too old, broken, or CONN_MAX_AGE 0 as
+with PostgreSQL's pool)."""
 
 import asyncio
 import threading
@@ -65,8 +66,10 @@ def test_at_most_the_configured_requests_run_at_once_and_the_rest_in_order(setti
     responses = asyncio.run(many())
     assert [response.content for response in responses] == [str(n).encode() for n in range(8)]
     assert most == 2
-    names = [request.name for request in started]
-    assert names == [str(n) for n in range(8)]
+    order = [int(request.name) for request in started]
+    assert sorted(order) == list(range(8))
+    # Two run side by side, so either may start first; none starts earlier than that.
+    assert all(abs(order.index(n) - n) <= 1 for n in range(8))
 
 
 def test_waiting_writes_go_before_waiting_reads_but_reads_still_get_their_turn(settings):
