@@ -179,10 +179,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("DATABASE_CONN_MAX_AGE", "600"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Threads per worker process that run Django; other requests wait in the event loop, writes first
-# (ipt/lib/http_queue.py). One, like a sync WSGI worker: Python runs one thread at a time, so more
-# only helps while requests wait on a database on another machine (docs/deployment.md).
+# Threads per worker process that run Django's page views (GET, HEAD ...), and those that run
+# requests that change something (POST ...); other requests wait their turn (ipt/lib/http_queue.py).
+# One of each: Python runs one thread of a process at a time, so more only helps while requests wait
+# on a database on another machine (docs/deployment.md).
 IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "1"))
+IPT_HTTP_WRITE_THREADS = int(env("IPT_HTTP_WRITE_THREADS", "1"))
 
 REDIS_URL = env("REDIS_URL", "")
 REDIS_PREFIX = env("REDIS_PREFIX", "ipt")

@@ -19,14 +19,12 @@ What Django's own ASGI handler cost a sync project like ours (issue 7, P2-P4):
   wait in the event loop, in the order they came. The request body is read and the response sent
   outside the threads, so a slow client holds none of them.
 - A request that changes something (a questionnaire submitted, with the risk alert it may raise;
-  a message sent) is what a person waits on after pressing a button, so it takes the next free
-  thread before the page views waiting (P4: its p95 under load went from 180 to 23 ms on SQLite,
-  with one thread per process). Page views still get their turn: after ``WRITES_IN_A_ROW``
-  writes have gone first, the oldest waiting page view goes next.
+  a message sent) is what a person waits on after pressing a button. Such requests (any method but
+  GET, HEAD, OPTIONS and TRACE) run on threads of their own (``IPT_HTTP_WRITE_THREADS``), in the
+  order they came, so they never wait for the page views queued or running (P4). Page views keep
+  theirs: writes cannot take them.
 """
 
-import asyncio
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -35,55 +33,16 @@ from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-WRITES_IN_A_ROW = 3
-
-
-class Admission:
-    """At most ``slots`` requests at once (one per thread); waiting writes go before waiting reads.
-
-    Lives in one event loop (a worker process has one), so it needs no lock.
-    """
-
-    def __init__(self, slots: int):
-        self.free = slots
-        self.waiting: dict[bool, deque[asyncio.Future]] = {True: deque(), False: deque()}
-        self.writes_in_a_row = 0
-
-    async def enter(self, write: bool) -> None:
-        if self.free and not (self.waiting[True] or self.waiting[False]):
-            self.free -= 1
-            return
-        queue = self.waiting[write]
-        turn = asyncio.get_running_loop().create_future()
-        queue.append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if not turn.cancelled():
-                self.leave()  # handed the slot just as the request was given up: pass it on
-            elif turn in queue:
-                queue.remove(turn)
-            raise
-
-    def leave(self) -> None:
-        writes, reads = self.waiting[True], self.waiting[False]
-        reads_turn = reads and self.writes_in_a_row >= WRITES_IN_A_ROW
-        for queue in (reads, writes) if reads_turn else (writes, reads):
-            while queue:
-                turn = queue.popleft()
-                if not turn.cancelled():
-                    self.writes_in_a_row = self.writes_in_a_row + 1 if queue is writes else 0
-                    turn.set_result(None)
-                    return
-        self.free += 1
 
 
 class QueuedASGIHandler(ASGIHandler):
     def __init__(self):
         super().__init__()
         self.load_middleware(is_async=False)
-        self._threads = ThreadPoolExecutor(settings.IPT_HTTP_CONCURRENCY, thread_name_prefix="django-http")
-        self._admission: Admission | None = None  # made in the event loop, on the first request
+        self._page_views = ThreadPoolExecutor(settings.IPT_HTTP_CONCURRENCY, thread_name_prefix="django-http")
+        self._writes = ThreadPoolExecutor(
+            settings.IPT_HTTP_WRITE_THREADS, thread_name_prefix="django-http-write"
+        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -91,13 +50,8 @@ class QueuedASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def get_response_async(self, request):
-        if self._admission is None:
-            self._admission = Admission(settings.IPT_HTTP_CONCURRENCY)
-        await self._admission.enter(write=request.method not in SAFE_METHODS)
-        try:
-            return await sync_to_async(self._respond, thread_sensitive=False, executor=self._threads)(request)
-        finally:
-            self._admission.leave()
+        threads = self._page_views if request.method in SAFE_METHODS else self._writes
+        return await sync_to_async(self._respond, thread_sensitive=False, executor=threads)(request)
 
     def _respond(self, request):
         close_old_connections()
