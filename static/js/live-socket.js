@@ -138,15 +138,11 @@
   }
 
   // Being on a live page (the call, the waiting room) is activity though nobody clicks: keep the
-  // sign-in alive while its socket is open, or the idle logoff would end it.
+  // sign-in alive while its socket is open, or the idle logoff would end it. session-timeout.js
+  // (on every signed-in page, loaded long before the first turn) does the asking.
   function keepSignedIn(live) {
     return setInterval(function () {
-      const body = document.body;
-      let token = "";
-      try { token = JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { token = ""; }
-      if (!body.dataset.keepaliveUrl || !live.isOpen()) return;
-      fetch(body.dataset.keepaliveUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": token } })
-        .catch(function () {});
+      if (live.isOpen() && window.IptSession) window.IptSession.keepAlive();
     }, KEEP_SIGNED_IN_EVERY_MS);
   }
 

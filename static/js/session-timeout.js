@@ -33,11 +33,18 @@
       .catch(() => { timer = setTimeout(check, 15000); });
   }
 
-  stay.addEventListener("click", function () {
-    fetch(keepaliveUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
-      .then((response) => (response.ok ? response.json() : { authenticated: false, seconds_left: 0 }))
-      .then((data) => schedule(data.authenticated ? data.seconds_left : 0));
-  });
+  // Counts as activity on the server; the warning follows what the server says is left. If the
+  // answer is not that (signed out, or the server busy or restarting), ask the status instead.
+  function keepAlive() {
+    return fetch(keepaliveUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((data) => schedule(data.seconds_left))
+      .catch(() => { clearTimeout(timer); check(); });
+  }
+
+  stay.addEventListener("click", keepAlive);
+  // Live pages keep the sign-in alive while their socket is open (live-socket.js).
+  window.IptSession = { keepAlive: keepAlive };
 
   schedule(Number(body.dataset.idleSeconds || 900));
 })();
