@@ -8,7 +8,7 @@ The page's clock is Playwright's (``page.clock``), so minutes pass at once; the 
 real, so the session is aged in the database instead.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 
 import pytest
@@ -29,8 +29,8 @@ def _session(page: Page):
     return import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
 
 
-def _last_seen(page: Page):
-    return sessions._read(_session(page), sessions.LAST_SEEN_KEY)
+def _last_seen(page: Page) -> datetime:
+    return datetime.fromisoformat(_session(page)[sessions.LAST_SEEN_KEY])
 
 
 def _warned(new_context, server_url: str, patient) -> Page:
