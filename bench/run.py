@@ -214,7 +214,7 @@ def sign_in(user):
     from ipt.accounts import sessions
 
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ipt.accounts.backends.UserBackend")
     session = client.session
     sessions.start(session)
     if user.is_staff_role:

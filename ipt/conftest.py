@@ -113,7 +113,7 @@ def sign_in(client: Client, user: User | None) -> Client:
     """A fully signed-in session (password and, for staff, a verified TOTP device)."""
     if user is None:
         return client
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ipt.accounts.backends.UserBackend")
     session = client.session
     sessions.start(session)
     if user.is_staff_role:

@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ipt.accounts.middleware.LoginRequiredMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "ipt.accounts.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "ipt.accounts.middleware.SessionTimeoutMiddleware",
     "ipt.accounts.middleware.RequireMFAMiddleware",
@@ -236,7 +236,7 @@ else:
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "ipt.accounts.backends.UserBackend",
 ]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,6 +259,8 @@ IDLE_LOGOFF_STAFF = timedelta(minutes=15)
 IDLE_LOGOFF_PATIENT = timedelta(minutes=30)
 ABSOLUTE_LOGOFF = timedelta(hours=12)
 IDLE_WARNING_BEFORE = timedelta(minutes=2)
+# Django's database sessions, read without the ORM's query building (every request).
+SESSION_ENGINE = "ipt.accounts.session_store"
 SESSION_COOKIE_AGE = int(ABSOLUTE_LOGOFF.total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

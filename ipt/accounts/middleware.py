@@ -5,9 +5,11 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts import sessions
+from ipt.lib.rows import one_row
 
 # Requests that are not activity: a status poll, a calendar app fetching the private feed.
 PASSIVE_PATHS = ("/session/status", "/calendar/feed/")
@@ -76,3 +78,19 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's middleware with the session's TOTP device read by one written-out query
+    (ipt.lib.rows: every staff request). It still checks the device's owner and confirmation."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        label, _, device_id = persistent_id.rpartition("/")
+        if (
+            label == TOTPDevice.model_label()
+            and device_id.isascii()
+            and device_id.isdigit()
+            and len(device_id) < 19
+        ):
+            return one_row(TOTPDevice, "id = %s", [int(device_id)])
+        return super()._device_from_persistent_id(persistent_id)

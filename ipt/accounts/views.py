@@ -180,7 +180,7 @@ def accept_invitation(request, token: str):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="ipt.accounts.backends.UserBackend")
             sessions.start(request.session)
             messages.success(request, "Welcome to IPT Online. Your account is ready.")
             return redirect("home")

@@ -1161,7 +1161,7 @@ class Probe:
             return Client(raise_request_exception=False, headers={"Authorization": f"Bearer {token}"})
         client = Client(raise_request_exception=False)
         if self.persona == WITHOUT_MFA:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            client.force_login(user, backend="ipt.accounts.backends.UserBackend")
             session = client.session
             sessions.start(session)
             session.save()

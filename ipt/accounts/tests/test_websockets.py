@@ -39,7 +39,7 @@ def _build_client(user, verified: bool) -> Client:
     if verified:
         return sign_in(client, user)
     # Password accepted but no TOTP check yet: no django_otp device in the session.
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="ipt.accounts.backends.UserBackend")
     session = client.session
     sessions.start(session)
     session.save()

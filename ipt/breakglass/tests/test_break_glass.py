@@ -167,7 +167,7 @@ def test_staff_without_a_totp_check_and_anonymous_users_are_sent_to_sign_in(pers
     anonymous = _open(Client(), personas.patient.email)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
     password_only = Client()
-    password_only.force_login(personas.other_therapist, backend="django.contrib.auth.backends.ModelBackend")
+    password_only.force_login(personas.other_therapist, backend="ipt.accounts.backends.UserBackend")
     response = _open(password_only, personas.patient.email)
     assert response.status_code == 302 and response["Location"].startswith("/mfa/")
     assert not BreakGlassGrant.objects.exists()

@@ -203,7 +203,7 @@ def test_a_bearer_token_reads_and_a_bad_one_is_refused(personas, record):
 
 def test_a_staff_session_without_the_totp_check_reads_nothing(personas, record):
     client = Client()
-    client.force_login(personas.therapist, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(personas.therapist, backend="ipt.accounts.backends.UserBackend")
     response = client.get(everything_url(personas.care_team))
     assert response.status_code in (302, 401)
     assert GOAL not in response.content.decode()

@@ -1,0 +1,97 @@
+"""The session, the user and the TOTP device of every request are read by written-out SQL
+(ipt.lib.rows); they must decide exactly what Django's own reads decide."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.forms.models import model_to_dict
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ipt.accounts.backends import UserBackend
+from ipt.accounts.session_store import SessionStore
+from ipt.conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+
+MFA_PREFIX = "/mfa/"
+
+
+def test_a_live_session_is_read_and_an_expired_or_unknown_one_is_not(client_for):
+    client = client_for("patient")
+    key = client.cookies["sessionid"].value
+    assert client.get("/").status_code == 200
+    assert SessionStore(key).get(DEVICE_ID_SESSION_KEY) is None  # loaded: a patient has no device
+    assert "_auth_user_id" in SessionStore(key).load()
+
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=5))
+    store = SessionStore(key)
+    assert store.load() == {}
+    assert store.session_key is None  # a new key is issued, never the stale one
+    assert client.get("/").url.startswith("/login/")
+
+    assert SessionStore("no-such-session-key-0123456789abcdef").load() == {}
+
+
+def test_the_user_read_is_the_users_row_and_refuses_inactive_missing_and_malformed_ids(personas):
+    backend = UserBackend()
+    user = backend.get_user(personas.therapist.pk)
+    orm = get_user_model().objects.get(pk=personas.therapist.pk)
+    assert model_to_dict(user) == model_to_dict(orm)
+    assert user.last_login == orm.last_login and user.date_joined == orm.date_joined
+
+    assert backend.get_user(str(personas.therapist.pk)) == orm  # as the session stores it
+    assert backend.get_user("not-a-uuid") is None
+    assert backend.get_user("00000000-0000-0000-0000-000000000000") is None
+    get_user_model().objects.filter(pk=orm.pk).update(is_active=False)
+    assert backend.get_user(orm.pk) is None
+
+
+def test_a_deactivated_user_is_signed_out_on_their_next_request(client_for, personas):
+    client = client_for("therapist")
+    assert client.get("/").status_code == 200
+    get_user_model().objects.filter(pk=personas.therapist.pk).update(is_active=False)
+    assert client.get("/").url.startswith("/login/")
+
+
+def _with_device(personas, device: TOTPDevice) -> Client:
+    client = sign_in(Client(), personas.therapist)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def test_staff_pass_mfa_only_with_their_own_confirmed_device(personas):
+    own = TOTPDevice.objects.get(user=personas.therapist, confirmed=True)
+    assert _with_device(personas, own).get("/").status_code == 200
+
+    someone_elses = TOTPDevice.objects.get(user=personas.other_therapist, confirmed=True)
+    assert _with_device(personas, someone_elses).get("/").url.startswith(MFA_PREFIX)
+
+    unconfirmed = TOTPDevice.objects.create(user=personas.therapist, name="new phone", confirmed=False)
+    assert _with_device(personas, unconfirmed).get("/").url.startswith(MFA_PREFIX)
+
+
+def test_a_deleted_device_ends_the_verification_and_leaves_the_session(personas):
+    own = TOTPDevice.objects.get(user=personas.therapist, confirmed=True)
+    client = _with_device(personas, own)
+    key = client.cookies["sessionid"].value
+    own.delete()
+    assert client.get("/").url.startswith(MFA_PREFIX)
+    assert DEVICE_ID_SESSION_KEY not in SessionStore(key).load()
+
+
+@pytest.mark.parametrize(
+    "persistent_id", ["otp_totp.totpdevice/99999999999999999999999", "otp_totp.totpdevice/x"]
+)
+def test_a_device_id_that_is_no_id_verifies_nothing(personas, persistent_id):
+    client = sign_in(Client(), personas.therapist)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = persistent_id
+    session.save()
+    assert client.get("/").url.startswith(MFA_PREFIX)
