@@ -128,6 +128,8 @@ TEMPLATES = [
                 "ipt.accounts.context_processors.session_limits",
                 "ipt.lib.live.live_status",
             ],
+            # {% url %} with its answers remembered (ipt/lib/url_tag.py).
+            "builtins": ["ipt.lib.url_tag"],
         },
     },
 ]
