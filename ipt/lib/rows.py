@@ -1,8 +1,8 @@
 """One row by key, read without the ORM's query building.
 
 Three such reads (the session, the user, the TOTP device) run on every signed-in request. Building
-their SQL cost the ORM about three times what running it did: on this project's 2-core machine
-0.45 ms a read against 0.15 ms here (issue 7, P3 and P9). ``raw()`` still turns the row into a model
+their SQL cost the ORM about twice what the rest of the read did: 0.45 ms a read through
+``objects.get`` against 0.19 ms written out, on a slow 2-core machine (issue 7, P3 and P9). ``raw()`` still turns the row into a model
 instance with the ORM's own converters, so what comes back is what ``objects.get`` returns.
 """
 
