@@ -58,28 +58,29 @@ def test_a_deactivated_user_is_signed_out_on_their_next_request(client_for, pers
     assert client.get("/").url.startswith("/login/")
 
 
-def _with_device(personas, device: TOTPDevice) -> Client:
+def _with_device(personas, persistent_id: str) -> Client:
+    """The therapist signed in, with ``persistent_id`` as the session's verified device."""
     client = sign_in(Client(), personas.therapist)
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[DEVICE_ID_SESSION_KEY] = persistent_id
     session.save()
     return client
 
 
 def test_staff_pass_mfa_only_with_their_own_confirmed_device(personas):
     own = TOTPDevice.objects.get(user=personas.therapist, confirmed=True)
-    assert _with_device(personas, own).get("/").status_code == 200
+    assert _with_device(personas, own.persistent_id).get("/").status_code == 200
 
     someone_elses = TOTPDevice.objects.get(user=personas.other_therapist, confirmed=True)
-    assert _with_device(personas, someone_elses).get("/").url.startswith(MFA_PREFIX)
+    assert _with_device(personas, someone_elses.persistent_id).get("/").url.startswith(MFA_PREFIX)
 
     unconfirmed = TOTPDevice.objects.create(user=personas.therapist, name="new phone", confirmed=False)
-    assert _with_device(personas, unconfirmed).get("/").url.startswith(MFA_PREFIX)
+    assert _with_device(personas, unconfirmed.persistent_id).get("/").url.startswith(MFA_PREFIX)
 
 
 def test_a_deleted_device_ends_the_verification_and_leaves_the_session(personas):
     own = TOTPDevice.objects.get(user=personas.therapist, confirmed=True)
-    client = _with_device(personas, own)
+    client = _with_device(personas, own.persistent_id)
     key = client.cookies["sessionid"].value
     own.delete()
     assert client.get("/").url.startswith(MFA_PREFIX)
@@ -90,8 +91,4 @@ def test_a_deleted_device_ends_the_verification_and_leaves_the_session(personas)
     "persistent_id", ["otp_totp.totpdevice/99999999999999999999999", "otp_totp.totpdevice/x"]
 )
 def test_a_device_id_that_is_no_id_verifies_nothing(personas, persistent_id):
-    client = sign_in(Client(), personas.therapist)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = persistent_id
-    session.save()
-    assert client.get("/").url.startswith(MFA_PREFIX)
+    assert _with_device(personas, persistent_id).get("/").url.startswith(MFA_PREFIX)
