@@ -89,6 +89,60 @@ def _normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
+# Texting shorthand, read as the words it stands for ("u never reply", "im so anxious", "tmrw").
+_SHORTHAND = {
+    "u": "you",
+    "ur": "your",
+    "im": "i'm",
+    "ive": "i've",
+    "youre": "you're",
+    "dont": "don't",
+    "cant": "can't",
+    "didnt": "didn't",
+    "doesnt": "doesn't",
+    "wont": "won't",
+    "isnt": "isn't",
+    "wasnt": "wasn't",
+    "havent": "haven't",
+    "shouldnt": "shouldn't",
+    "wouldnt": "wouldn't",
+    "couldnt": "couldn't",
+    "thats": "that's",
+    "whats": "what's",
+    "theres": "there's",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tonite": "tonight",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "coz": "because",
+    "bc": "because",
+    "ppl": "people",
+    "kinda": "kind of",
+    "wanna": "want to",
+    "gonna": "going to",
+}
+_SHORTHAND_WORD = re.compile(r"\b(" + "|".join(_SHORTHAND) + r")\b", re.IGNORECASE)
+
+
+def _expand(text: str) -> tuple[str, list[int]]:
+    """The text with shorthand written out, and for each of its characters the index it came from."""
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for m in _SHORTHAND_WORD.finditer(text):
+        pieces.append(text[position : m.start()])
+        origin.extend(range(position, m.start()))
+        word = _SHORTHAND[m.group().lower()]
+        pieces.append(word)
+        origin.extend(m.start() + min(k, m.end() - m.start() - 1) for k in range(len(word)))
+        position = m.end()
+    pieces.append(text[position:])
+    origin.extend(range(position, len(text)))
+    return "".join(pieces), origin
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
 
@@ -111,17 +165,23 @@ def _c(pattern: str) -> re.Pattern[str]:
 # Words that make "always"/"you make me" warm rather than a complaint.
 _POSITIVE = _c(
     r"\b(love|loved|lovely|laugh|smile|happy|proud|good to me|great|kind|there for me|remember|"
-    r"thank|thanks|support|safe|special|fun|best|beautiful|amazing|brilliant|welcome|backed|appreciate)\b"
+    r"thank|thanks|support|safe|special|fun|best|beautiful|amazing|brilliant|welcome|backed|appreciate|"
+    r"cheer\w*\s+(me|us|everyone)\s+up|feel\s+better)\b"
 )
 _SARCASTIC_OPENER = _c(
-    r"^\s*(oh\s+(great|brilliant|lovely|sure|yes|wonderful|perfect|joy|right|well\s+done|how\s+nice)|"
+    r"^\s*(oh,?\s+(great|brilliant|lovely|sure|yes|wonderful|perfect|joy|right|well\s+done|how\s+nice|fab|fabulous|"
+    r"marvellous|charming|excellent)|wow,?\s+you\s+(remembered|managed|actually|finally)|"
+    r"(oh,?\s+)?don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)(?=[^.!?]*\bmyself\b)|"
+    r"oh,?\s+don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)|"
+    r"(cheers|thanks)\s+((so\s+)?much\s+|a\s+lot\s+)?for\s+(leaving|not|never|forgetting|eating|finishing|using|ignoring|"
+    r"waking)|"
     r"wonderful|fantastic|brilliant \w+|nice one|great \w+ as usual|real mature|typical|what\s+a\s+surprise|"
     r"that's\s+rich|cheers\s+for\s+(the|that|nothing)|really\s+helpful|very\s+helpful|another\s+genius|"
     r"how\s+(nice|lovely|thoughtful|kind|generous)(\s+of\s+you)?|well\s+aren't\s+you|aren't\s+you\s+(clever|special|"
     r"something)|big\s+surprise|oh\s+(joy|goody)|yeah\s+right|sure\s+you\s+(did|will)|oh\s+please|"
     r"thanks\s+so\s+much|super|just\s+great|just\s+perfect|marvellous|terrific|"
     r"oh\s+(wow|fantastic|marvellous|super|how\s+\w+)|as\s+if|sure\s+(you|he|she|they)\s+(are|were|did|will|do|have|can|would)|"
-    r"of\s+course\s+you\s+(did|do|are|were|have|would|didn't|don't|forgot|won't|wouldn't|couldn't)|(well\s+)?look\s+who('s|\s+has|\s+decided|\s+finally)|"
+    r"of\s+course\s+you\s+(did|do|are|were|have|would|didn't|don't|forgot|won't|wouldn't|couldn't)|((well|oh),?\s+)?look\s+who('s|\s+has|\s+decided|\s+finally)|"
     r"about\s+time|nice\s+going|way\s+to\s+go|big\s+deal|whoop(-|\s)?de(-|\s)?doo|lucky\s+me|"
     r"well,?\s+that\s+was\s+(clever|smart|helpful|useful|brilliant|great|nice|productive)|"
     r"(congratulations|well\s+done|bravo|good\s+job),?\s+you('ve|\s+have)?\s+(managed|finally|actually|really|just)|"
@@ -134,13 +194,24 @@ _SARCASTIC_OPENER = _c(
 
 # --- problem detectors ------------------------------------------------------------------------
 
+_DAY_NAMES = (
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december"
+)
 _GENERAL_WORDS = _c(
-    r"\b(always|never|every\s+(single\s+)?(time|day|night|week|weekend|morning|evening)|"
+    r"\b(always|never|every\s+(single\s+|bloody\s+|damn\s+|flipping\s+)?(time|day|night|week|weekend|morning|evening)|"
     r"everything|nothing|nobody|no\s+one|everyone|everybody|all\s+the\s+time|constantly|"
     r"as\s+usual|not\s+once|only\s+(one\s+who\s+)?ever|every\s+(single\s+)?thing|"
-    r"a\s+(hundred|thousand|million)\s+times)\b"
+    r"a\s+(hundred|thousand|million)\s+times|none\s+of\s+(you|them)(\s+(ever|even))?|"
+    r"(like|as\s+if)\s+you('ve|\s+have|'d|\s+had)?\s+ever|"
+    r"every\s+(single\s+)?(christmas|birthday|holiday|summer|winter|year|month|visit|conversation|argument|"
+    r"row|family\s+\w+)|the\s+only\s+time|as\s+ever|"
+    r"every\s+(single\s+|bloody\s+|damn\s+|last\s+)?(?!("
+    + _DAY_NAMES
+    + r"|one|other|now|so|bit|once|reason|right|chance|intention|confidence|sympathy|respect|"
+    r"faith|hope|opportunity|penny|weekday|workday|fortnight)\b)[a-z]{3,})\b"
 )
-_SELF_SUBJECT = _c(r"\b(i|i'd|i'll|i've|we'd|we'll)\s+(would\s+|will\s+|have\s+|had\s+)?$")
+_SELF_SUBJECT = _c(r"\b(i|i'd|i'll|i've|we'd|we'll)\s+(would\s+|will\s+|have\s+|had\s+)?(got\s+)?$")
 # "We never do anything fun" complains about the relationship; "we never meant to", "we always had
 # Sunday roast" do not.
 _WE_NOT_SWEEPING = _c(
@@ -217,8 +288,13 @@ _ALWAYS_NEARBY = _c(
 )
 # A past-tense verb right after "nobody"/"everyone": one occasion ("nobody came to my talk"), not a pattern.
 _PAST = _c(
-    r"\s+((really|even|just|actually|all)\s+)?(\w+ed|was|were|came|thought|said|went|did|had|knew|told|gave|took|"
+    r"('s|\s+has|\s+have)?\s+((really|even|just|actually|all)\s+)?(\w+ed|was|were|came|thought|said|went|did|had|knew|told|gave|took|"
     r"left|saw|got|made|brought|sent|rang|bought|sang|ate|drank|forgot|found|heard|felt|wrote|spoke)\b"
+)
+
+
+_PERSON_WORD = _c(
+    r"\b(you|your|we|us|our|me|my|i|i'm|i've|he|she|they|him|her|them|everyone|everybody|nobody|no\s+one|someone)\b"
 )
 
 
@@ -243,6 +319,15 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             continue  # "thanks for nothing" is sarcasm, handled there
         if word == "nothing" and re.match(r"\s+(wrong|to worry)", after, _FLAGS):
             continue
+        if word == "everything" and re.search(r"\bafter\s+$", before, _FLAGS):
+            continue  # "after everything I've done": an idiom of grievance, not a sweeping claim
+        if (
+            word == "nothing"
+            and re.search(r"\bthere('s|\s+is|\s+was)\s+$", before, _FLAGS)
+            and re.match(r"\s+(left\s+)?(in|on|left)\b", after, _FLAGS)
+            and not _ALWAYS_NEARBY.search(clause_before + after)
+        ):
+            continue  # "there's nothing in the fridge": a plain fact
         if word in {"nobody", "no one", "nothing", "anyone"} and re.match(r"\s+to\b", after, _FLAGS):
             continue  # "no one to go with": someone missing, not a sweeping claim
         if _SELF_SUBJECT.search(before[-24:]):
@@ -254,9 +339,27 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             lead = words_before[-1] if words_before else ""
             habitual = _ALWAYS_NEARBY.search(clause_before + after)
             if word in _PERSON_QUANTIFIER and lead not in _SUBJECT_LEAD and not habitual:
-                continue  # "in front of everyone", "seeing everyone again", "balance everyone's requests"
+                continue
+            if (
+                word in _PERSON_QUANTIFIER
+                and re.match(r"\s+else\b", after)
+                and lead in {"like", "than", "as"}
+            ):
+                continue  # "like everyone else": a comparison
+            if word in _PERSON_QUANTIFIER and re.search(
+                r"\blike\s+(\w+\s+){1,2}(did|does|do|used\s+to)\b", after, _FLAGS
+            ):
+                continue  # "no one makes lasagne like Nan did": praise by comparison
+            if word in _PERSON_QUANTIFIER and lead in {"guess", "suppose"} and not habitual:
+                continue  # "I guess nobody wants to come": a resigned hint about one occasion  # "in front of everyone", "seeing everyone again", "balance everyone's requests"
             if lead in _SUBJECT_LEAD and _PAST.match(after) and not habitual:
                 continue  # "when nobody came to my talk": one occasion
+        if (
+            word == "always"
+            and re.search(r"\b(is|are|was|were|it's|it\s+is)\s+$", before, _FLAGS)
+            and not _PERSON_WORD.search(_sentence_of(text, (m.start(), m.end())))
+        ):
+            continue  # "the car park is always rammed": a fact about a thing, not about the other person
         if word == "never" and _NEVER_FAILS.match(after):
             continue  # "you never let me down": praise
         if word == "nothing" and re.match(
@@ -271,16 +374,25 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
     return spans
 
 
+# Names people call each other: an insult, and aimed at "you" an accusation too.
+_INSULT_NOUN = (
+    r"(liar|snake|slob|pig|cow|prat|muppet|coward|bully|hypocrite|brat|leech|snob|jerk|fool|idiot|moron|"
+    r"loser|creep|waste\s+of\s+space|nightmare|disgrace|narcissist|control\s+freak|drama\s+queen)"
+)
 _NEGATIVE_TRAIT = (
     r"(selfish|lazy|useless|pathetic|hopeless|impossible|ridiculous|childish|stupid|an?\s+idiot|"
     r"a\s+liar|a\s+joke|a\s+nightmare|so\s+\w+ish|unbelievable|the\s+victim|such\s+an?\s+[\w ]+|"
     r"rude|mean|cruel|thoughtless|inconsiderate|unreliable|controlling|arrogant|unbearable|"
     r"insensitive|ungrateful|irresponsible|careless|incompetent|clueless|two-faced|manipulative|"
-    r"spoilt|spoiled|a\s+hypocrite|a\s+bully|a\s+coward|an?\s+(complete|total|absolute|utter)\s+\w+)"
+    r"spoilt|spoiled|a\s+hypocrite|a\s+bully|a\s+coward|an?\s+(complete|total|absolute|utter)\s+\w+|"
+    r"an?\s+(\w+\s+)?" + _INSULT_NOUN + r")"
 )
 # Acts a listener hears as an accusation when "you" did them (past, present or "have been -ing").
 _BLAME_ACT = (
-    r"(ruined|ruin|wrecked|spoil(ed|t)?|let\s+me\s+down|ignored|ignore|ignoring|embarrassed|"
+    r"(ruined|ruin|wrecked|spoil(ed|t)?|let\s+me\s+down|poisoned|turned\s+[\w\s]{0,20}against\s+me|"
+    r"took\s+(the\s+)?credit|(had|have|'ve\s+had)\s+it\s+in\s+for|picked\s+on|pick\s+on|picking\s+on|"
+    r"told\s+[\w\s]{0,20}my\s+(news|secret|business)|moved\s+my|cancelled\s+my|changed\s+my|"
+    r"upset\s+(me|mum|dad|everyone|the\s+\w+)|ignored|ignore|ignoring|embarrassed|"
     r"humiliated|treat\s+me\s+like|treated\s+me\s+like|set\s+me\s+up|left\s+me|forget|forgot|messed\s+up|"
     r"broke|lied|lie\s+to\s+me|lying|betrayed|abandoned|ditched|dumped|blamed|undermined|"
     r"interrupted|criticised|criticized|mocked|belittled|laughed\s+at\s+me|talked\s+over\s+me|"
@@ -300,6 +412,7 @@ _BLAME = _c(
     r"ignored|lied|interfered|left|decided|insisted|had\s+to|always)\b|"
     # you + a blameworthy act
     r"\byou(\s+|'ve\s+|\s+have\s+|\s+just\s+|'ve\s+just\s+|'ve\s+been\s+|\s+have\s+been\s+|'re\s+)"
+    + r"(managed\s+to\s+)?"
     + _BLAME_ACT
     + r"\b|"
     r"\byou('re|\s+are)\s+(acting|behaving|being)\s+(like|so|really|ridiculous|unfair|selfish|childish|unreasonable|"
@@ -318,7 +431,21 @@ _BLAME = _c(
     r"\byou\s+(can't|couldn't|didn't|don't|won't|wouldn't|never)\s+even\b|"
     r"\byou\s+(couldn't|can't)\s+(even\s+)?be\s+bothered\b|"
     r"\byou('ve|\s+have)?\s*(got\s+)?(no|not\s+a)\s+(idea|clue)\b|\byou\s+(don't|do\s+not)\s+have\s+a\s+clue\b|"
-    r"\byou\s+only\s+(ever\s+)?(think|care)\s+about\s+(yourself|you)\b|\ball\s+you\s+(ever\s+)?(care|think)\s+about\b|"
+    r"\byou\s+only\s+(ever\s+)?(think|care)\s+about\s+(yourself|you)\b|\byou\s+(think|care)\s+only\s+about\s+(yourself|you)\b|"
+    r"\btypical\s+you\b|\bwhat\s+an?\s+(\w+\s+)?" + _INSULT_NOUN + r"\s+you\s+(are|were)\b|"
+    r"\bevery\s+(single\s+|bloody\s+|damn\s+|flipping\s+)?time\b[^.!?]*,\s*you\s+(?!know\b)\w+|\b(it's|it\s+is|it\s+was)\s+never\s+your\s+fault\b|"
+    r"\b(is|was|will\s+be)\s+(ever|never)\s+(good\s+)?enough\s+for\s+you\b|"
+    r"\bthe\s+only\s+time\s+(i|we)\s+(ever\s+)?(hear|see|get)\b[^.!?]*\byou(r)?\b|"
+    r"\byou('ve|\s+have)\s+been\s+(using|eating|taking|borrowing|reading|wearing|going\s+through|drinking|nicking|"
+    r"stealing)\s+my\b|\bbecause\s+of\s+your\b|\blike\s+talking\s+to\s+a\s+(brick\s+)?wall\b|"
+    r"\byou('re|\s+are|\s+were)\s+(always\s+|constantly\s+|glued\s+to\s+|still\s+)?on\s+your\s+phone\b|"
+    r"\byou(\s+have|'ve)?\s+(made|make)\s+my\s+\w+\s+(a\s+)?(misery|hell|nightmare|harder|worse|impossible)\b|"
+    r"\bi\s+feel\s+(like|as\s+if|as\s+though)\s+you('d|\s+would)\s+rather\b|"
+    r"\bi\s+feel\s+(like|as\s+if|as\s+though)\s+you\s+(don't|do\s+not|never|always|only|just\s+don't|can't)\s+"
+    r"(care|want|listen|notice|think|bother|make|take|see|respect|value|try)\b|\bmaking\s+(it|this|everything)\s+(all\s+)?about\s+(yourself|you)\b|"
+    r"\bnone\s+of\s+you\s+(ever|even|bother|cares?|helps?|asks?|listens?|thinks?)\b|"
+    r"\bare\s+you\s+(physically\s+)?(incapable|unable)\s+of\b|"
+    r"\byou\s+(didn't|did\s+not|never|forgot\s+to|failed\s+to)\b[^.!?]*\bso\s+(of\s+course|naturally|obviously)\b|\ball\s+you\s+(ever\s+)?(care|think)\s+about\b|"
     r"\b(look|see)\s+(at\s+)?what\s+you('ve|\s+have)?\s+(done|did)\b|"
     # counterfactual blame: "if you had listened, none of this would have happened"
     r"\bif\s+you('d|\s+had|\s+hadn't|\s+had\s+not|\s+didn't|\s+wasn't|\s+weren't)\b[^.!?]*\b(wouldn't|would\s+not|"
@@ -330,7 +457,7 @@ _BLAME = _c(
     r"\bwhy\s+(are|were)\s+you\s+(like\s+(this|that)|being|so|always|acting|still|even)\b|"
     r"\bwhy\s+would\s+you\b|\bhow\s+could\s+you\b|\bhow\s+dare\s+you\b|"
     r"\bwhat('s|\s+is)\s+(wrong\s+with\s+you|your\s+problem)\b|\bwho\s+do\s+you\s+think\s+you\s+are\b|"
-    r"\byou\s+(always|never|only\s+ever)\b|\byou('re|\s+are)\s+(always|constantly|forever|never)\b|"
+    r"\byou('ve|\s+have)?\s+((literally|just|basically|honestly|seriously|actually)\s+)?(always|never|only\s+ever)\b|\byou('re|\s+are)\s+(always|constantly|forever|never)\b|"
     r"\byou('re|\s+are|\s+were)\s+(always|constantly|so|such|being|just|an?|the)?\s*" + _NEGATIVE_TRAIT
 )
 _THANKS_TO_YOU = _c(r"\bthanks\s+to\s+you\b")
@@ -349,7 +476,7 @@ _MAKE_ME_BAD = _c(
     r"\s+(feel\s+(like\s+)?(stupid|small|bad|guilty|useless|worthless|a\s+failure)|angry|so\s+angry|sick|"
     r"miserable|do\s+everything|late)"
 )
-_SURPRISE = _c(r"\byou\s+never\s+(told|said)\s+(me\s+)?(that\s+)?you\b[^.?!]*!")
+_SURPRISE = _c(r"\byou\s+never\s+(told|said|mentioned)\s+(me\s+)?(that\s+)?(you|your)\b[^.?!]*!")
 _KIND_TRAIT = _c(r"\byou('re|\s+are)\s+(always|constantly)\s+so\s+(?!" + _NEGATIVE_TRAIT[1:])
 
 
@@ -366,7 +493,7 @@ def _blame(text: str) -> list[tuple[int, int]]:
         for m in _BLAME.finditer(sentence):
             after = _clause_after(sentence, m.end())
             group = m.group().lower()
-            if re.match(r"you\s+never$", group) and (
+            if re.match(r"you('ve|\s+have)?\s+(\w+\s+)?never$", group) and (
                 re.match(r"\s+know\b", after, _FLAGS) or _NEVER_FAILS.match(after)
             ):
                 continue  # "you never know" (idiom), "you never let me down" (praise)
@@ -387,6 +514,10 @@ def _blame(text: str) -> list[tuple[int, int]]:
             ):
                 continue
             clause = m.group() + after
+            if re.match(r"you('re|\s+are)\s+the\s+one", group) and re.match(
+                r"(\s+(who|that))?\s+should\b", after, _FLAGS
+            ):
+                continue  # "you're the one who should understand": an expectation, not blame
             if re.match(r"you('re|\s+are)\s+the\s+(reason|one)", group) and _GOOD_OUTCOME.search(clause):
                 continue  # "you're the one who kept me going"
             if (
@@ -409,8 +540,8 @@ def _blame(text: str) -> list[tuple[int, int]]:
 _INDEFINITE = r"(someone|somebody|anyone|anybody|people|some\s+people|there\s+(was|were)|the\s+\w+|we|i)"
 _HINT = _c(
     # wistful "it would be nice if someone…" (but "…if you could…" is a polite request)
-    r"\b(it\s+would|it'd|wouldn't\s+it|would\s+it\s+not)\s+(be\s+(so\s+|really\s+|quite\s+)?"
-    r"(nice|lovely|great|good|helpful|wonderful|a\s+nice\s+change|a\s+change)|help|make\s+a\s+(nice\s+|big\s+)?change)"
+    r"(\b(it\s+would|it'd|wouldn't\s+it|would\s+it\s+not)\s+|^\s*(would\s+)?)(be\s+(so\s+|really\s+|quite\s+)?"
+    r"(nice|lovely|great|good|helpful|handy|wonderful|a\s+nice\s+change|a\s+change)|help|make\s+a\s+(nice\s+|big\s+)?change)"
     r"\s+(if\s+" + _INDEFINITE + r"|to)\b|"
     r"\bif\s+only\b|\bi\s+wish\s+(someone|somebody|people|you\s+would|you'd|i\s+had\s+(someone|some\s+help))\b|"
     # resigned guesses: "I guess nobody…", "I suppose you're busy", "I suppose I'll just…"
@@ -429,7 +560,17 @@ _HINT = _c(
     # needs said without asking: "I could do with…", "I wouldn't say no…", "I'd love some…"
     r"\bi\s+wouldn't\s+say\s+no\b|\bi\s+wouldn't\s+mind\s+(a|some|an)\b|"
     r"\bi\s+could\s+(really\s+|honestly\s+)?(do|use)\s+with\b|\bwouldn't\s+hurt\s+(to|if)\b|"
-    r"\bi('d|\s+would)\s+(love|kill\s+for|give\s+anything\s+for)\s+(a|an|some)\b|"
+    r"\bi('d|\s+would)\s+(really\s+|so\s+)?(love|kill\s+for|give\s+anything\s+for)\s+(a|an|some)\b|"
+    # a problem left standing, said to be noticed: "the smoke alarm's been beeping for three days now"
+    r"\b(has|have|'s|'ve)\s+been\s+\w+ing\s+for\s+(\w+\s+)?(days|weeks|months|ages)\b|"
+    r"\b\w+('s|\s+is|\s+are)\s+(still\s+)?(hanging\s+off|leaking|dripping|blocked|beeping|flickering|squeaking|"
+    r"falling\s+apart)\s+(again|still)\b|"
+    r"\bgetting\s+(a\s+bit\s+|rather\s+|far\s+|way\s+)?(much|too\s+much|heavy|hard)\s+for\s+me\b|"
+    r",\s*i\s+(suppose|guess)\s*[.!?]*$|\b(alright|all\s+right)\s+for\s+some\b|"
+    r"\bif\s+(anyone|anybody|someone)('s|\s+is|\s+was|\s+were|\s+happens\s+to\s+be)\s+(about|around|free)\b|"
+    r"\bin\s+case\s+(anyone|anybody)('s|\s+is|\s+was)\s+wondering\b|"
+    r"\b(nobody|no\s+one)('s|\s+has)\s+(offered|bothered|asked|thought|volunteered)\b|"
+    r"\b(someone|somebody)('s|\s+has)\s+(left|eaten|used|taken|finished|moved|broken)\b|"
     r"\bi('d|\s+would)\s+have\s+(loved|liked|appreciated)\s+(a|an|some|it\s+if|to|the)\b|"
     r"\b(haven't|hasn't|didn't)\s+(even\s+)?(sat\s+down|stopped|had\s+a\s+(minute|second|break|moment))\b|"
     r"\b(had\s+to|have\s+to|doing|did|carrying|carried|cleaning|cleaned|cooking|cooked|sorting|sorted|tidying|"
@@ -443,7 +584,12 @@ _HINT = _c(
     r"\b(been\s+)?(ages|forever|months|years|weeks)\s+since\s+(anyone|anybody|someone|you|we)\b|"
     r"\bhaven't\s+heard\s+(from\s+)?(you|anyone|anybody)\b|\b(i|we)\s+never\s+(see|hear\s+from)\s+you\b|"
     # comparisons: "some people manage…", "other couples…", "must be nice…"
-    r"\bsome\s+(people|of\s+us|\w+s)\s+(actually|would|manage|bother|remember|at\s+least|do|can|seem|get|have\s+the)\b|"
+    r"\bsome\s+(people|of\s+us|\w+s)\s+(actually|would|manage|bother|remember|at\s+least|do|don't|can|can't|seem|get|"
+    r"have\s+the|never\s+get)\b|"
+    r"\b(i've\s+got|i\s+have|i\s+had|there's|there\s+is)\s+(nobody|no\s+one|no-one)\s+to\s+(help|give|take|drive|look|"
+    r"watch|mind|go|come|talk)\b|"
+    r"\b(years?|months?|weeks?|ages)\s+(now\s+)?without\s+(a|an|any|one)\b|"
+    r"\b(it's|it\s+is|it'll\s+be|it\s+will\s+be)\s+just\s+me\s+(and|on\s+my\s+own|again|this|then)\b|"
     r"\bsome\s+of\s+us\b|\bfunny\s+how\b|^\s*funny,|\bmust\s+be\s+(nice|lovely|great)\b|"
     r"\bnot\s+that\s+anyone\s+(asked|cares)\b|\bi've\s+been\s+waiting\s+(for|ages|weeks|months)\b|"
     r"\b(other\s+(people|teams|couples|families|mums|dads|husbands|wives|partners|parents|kids|sons|daughters|"
@@ -482,6 +628,8 @@ def _hint(text: str) -> list[tuple[int, int]]:
         if need and _UNDONE.search(sentence, need.end()) and not _request(text):
             spans.append((start + need.start(), start + need.end()))
         for m in _HINT.finditer(sentence):
+            if m.group().lower().startswith("i'll") and _WITHDRAWAL.search(sentence):
+                continue  # "Whatever, I'll just eat in my room then": withdrawing, not hinting
             if _CHORE_OR_BURDEN.search(m.group()) and (
                 _SELF_HANDLED.search(sentence) or _POSITIVE.search(sentence) or _I_FEEL.search(sentence)
             ):
@@ -503,9 +651,9 @@ _UNSTATED = _c(
     r"\bsurely\s+you('d|\s+would)?\b|"
     r"\bi\s+(shouldn't|should\s+not)\s+(have|need)\s+to\b|\bspell\s+it\s+out\b|"
     r"\bi\s+(expect|expected)\s+you\s+to\s+(just\s+)?(know|realise|realize|see|understand)\b|"
-    r"\bif\s+you\s+(really\s+|actually\s+|truly\s+)?(cared|loved\s+me|respected\s+me)\b|"
+    r"\bif\s+you\s+(really\s+|actually\s+|truly\s+)?(cared|loved\s+(me|us)|respected\s+(me|us))\b|"
     r"\bif\s+you\s+were\s+a\s+(real|good|proper)\s+\w+\b|"
-    r"\ba\s+(real|good|proper)\s+(friend|partner|husband|wife|sister|brother|son|daughter|mother|father)"
+    r"\ba\s+(real|good|proper|true|decent)\s+(friend|partner|husband|wife|sister|brother|son|daughter|mother|father|mate)"
     r"\s+would\b|"
     r"\bwould\s+(just\s+)?know\b|\bshould\s+know\s+by\s+now\b|"
     r"\byou'd\s+think\s+(you'd|you\s+would|after|that\s+you|by\s+now)\b|"
@@ -518,7 +666,15 @@ _UNSTATED = _c(
     r"\byou\s+(should|ought\s+to)\s+know\s+me\s+(better|by\s+now)\b|"
     r"\byou\s+were\s+(supposed|meant)\s+to\s+(know|realise|realize|remember|guess|notice)\b|"
     r"\bi\s+(thought|assumed)\s+you('d|\s+would)\s+(just\s+)?(know|realise|realize|remember|notice|guess)\b|"
-    r"\bi\s+(shouldn't|should\s+not)\s+(need|have)\s+to\s+(remind|tell|ask|say|explain)\b"
+    r"\bi\s+(shouldn't|should\s+not)\s+(need|have)\s+to\s+(remind|tell|ask|say|explain)\b|"
+    r"\bif\s+you\b[^.!?]*\byou('d|\s+would)\s+(already\s+|just\s+)?(know|have\s+known|realise|realize|notice|"
+    r"have\s+noticed|see|have\s+seen|understand|remember)\b|"
+    r"\bshould('ve|\s+have)\s+been\s+(so\s+|pretty\s+|completely\s+)?(obvious|clear)\b|"
+    r"\bdropped\s+(enough|so\s+many|plenty\s+of|loads\s+of)\s+hints\b|"
+    r"\byou\s+(should|ought\s+to)('ve|\s+have)\s+(worked|figured)\s+(it|that|this)\s+out\b|"
+    r"\byou'd\s+think\s+(a|an|any|your|my|the)\s+\w+\s+would\b|"
+    r"\byou('re|\s+are)\s+the\s+one\s+(who|that)\s+should\s+(understand|know|get|see|realise|realize)\b|"
+    r"\b(shouldn't|should\s+not)\s+take\s+[^.!?]*\bfor\s+you\s+to\s+(realise|realize|notice|see|know|understand|work)\b"
 )
 
 
@@ -542,11 +698,12 @@ _WITHDRAWAL = _c(
     r"\b(it's|it\s+is)\s+your\s+(life|call|funeral|problem)\s*[.!]?\s*$|"
     # giving up: "I give up", "I'm done", "I don't care any more", "there's no point"
     r"\bi\s+give\s+up\b|\bi'm\s+out\b|\bcan't\s+be\s+bothered\b|\bi\s+couldn't\s+care\s+less\b|"
-    r"\b(i'm|i\s+am)\s+past\s+caring\b|"
+    r"\b(i'm|i\s+am)\s+past\s+caring\b|^\s*do\s+whatever\s*[,.!]|\b(i'm|i\s+am)\s+not\s+bothered\s*[.!]?\s*$|"
     r"\b(i'm|i\s+am)\s+done(\s+(talking|arguing|trying|explaining|with\s+(this|you|it|us|trying|arguing|talking)))?\s*([.!,]|$)|"
     r"\b(i'm|i\s+am)\s+done\s+(talking|arguing|trying|explaining)\b|"
     r"\bi\s+(don't|do\s+not)\s+(even\s+)?care\s+(any\s*more|now)\b|^\s*(i\s+)?(don't|do\s+not)\s+care\s*[.!]|"
     r"\b(there's|there\s+is|what's)\s+(no|the)\s+point\s+(in\s+)?(talking|discussing|raising|arguing|saying|trying|asking|"
+    r"going\s+over|going\s+into|going\s+through|"
     r"bringing|explaining|telling)\b|\bwe're\s+(not\s+getting\s+anywhere|getting\s+nowhere|going\s+round\s+in\s+circles)\b|"
     # refusing to talk: "I don't want to talk about it", "I'm not discussing this", "leave me alone", "drop it"
     r"\bi\s+(don't|do\s+not)\s+want\s+to\s+(talk|discuss|hear|go\s+over|get\s+into|argue)\s+(about\s+)?(it|this|that|any\s*more)\b|"
@@ -557,7 +714,7 @@ _WITHDRAWAL = _c(
     r"\b(i'm|i\s+am)\s+not\s+going\s+to\s+argue\b|\bi\s+(won't|will\s+not|refuse\s+to)\s+(discuss|talk\s+about)\b|"
     r"\bi've\s+said\s+(all\s+i'm\s+going\s+to\s+say|my\s+piece|all\s+i\s+have\s+to\s+say)\b|"
     r"\b(i've\s+got|i\s+have)\s+nothing\s+(more|else)\s+to\s+say\b|"
-    r"\bleave\s+me\s+alone\b|^\s*(just\s+)?(drop|leave)\s+it\s*([.!,]|$)|\b(let's|let\s+us)\s+(just\s+)?drop\s+it\b|"
+    r"\bleave\s+me\s+alone\b|^\s*(just\s+)?(drop|leave)\s+it\s*([.!,]|$)|\b(let's|let\s+us)\s+(just\s+)?(drop|leave|forget)\s+it\b|"
     # going it alone: "I'll manage", "I'll sort it myself"
     r"\bi'll\s+(just\s+)?(cope|manage|sort\s+it(\s+out)?|deal\s+with\s+it|figure\s+it\s+out|do\s+it)"
     r"(\s+(myself|on\s+my\s+own|by\s+myself|alone))?\s*[.!]?\s*$"
@@ -578,6 +735,11 @@ _REFUSAL = _c(
 )
 
 
+_SORTED = _c(
+    r"[,.!\s-]*(i('ve)?\s+(just\s+)?(found|got|remembered|sorted|fixed)|it's\s+(fine|sorted|here)|found\s+it)\b"
+)
+
+
 def _withdrawal(text: str) -> list[tuple[int, int]]:
     spans = []
     sentences = _sentences(text)
@@ -587,6 +749,8 @@ def _withdrawal(text: str) -> list[tuple[int, int]]:
         if _SUPPORTIVE.search(sentence):
             continue
         for m in _WITHDRAWAL.finditer(sentence):
+            if re.match(r"\s*forget\s+it", m.group(), _FLAGS) and _SORTED.match(sentence, m.end()):
+                continue  # "Forget it, I found my keys": the problem solved itself
             if coming_back and _REFUSAL.match(m.group()):
                 continue
             if m.group().lower().startswith("i'll") and not (
@@ -617,17 +781,43 @@ _INSULT = _c(
     r"\bin\s+your\s+dreams\b|\bwhat\s+are\s+you,\s+(five|six|ten|twelve|a\s+child|\d+)\b|"
     r"\bwaste\s+of\s+(space|oxygen)\b|\b(incompetent|clueless|spineless|useless\s+lump|a\s+liability|an\s+embarrassment)\b|"
     r"\bare\s+you\s+(incapable|too\s+(stupid|lazy|thick|dim))\b|\byou're\s+(always\s+)?the\s+victim\b|"
+    r"\b(disappears?|disappeared|vanish(es|ed)?|tidies|tidied|washes|washed|empties|emptied)\s+(all\s+)?by\s+(itself|themselves)\b|"
+    r"\byou('re|\s+are)\s+(always\s+)?right,?\s+(as\s+usual|as\s+always|of\s+course)\b|"
+    r"\b(you('re|\s+are)|what)\s+(such\s+)?an?\s+(\w+\s+)?" + _INSULT_NOUN + r"\b|"
+    r"\blike\s+talking\s+to\s+a\s+(brick\s+)?wall\b|\b(alert|stop|call)\s+the\s+(press|presses|papers|media)\b|"
+    r"\bcan\s+do\s+no\s+wrong\b|\bgrac(e|es|ed|ing)\s+us\s+with\b|\b(alright|all\s+right)\s+for\s+some\b|"
+    r"\bi'm\s+sure\s+[^.!?]*\bmore\s+important\s+than\b|\b(nice|good|great)\s+to\s+know\s+where\s+i\s+stand\b|"
+    r"\b(are\s+you\s+)?happy\s+now\s*\?|,\s*(really|very|so|how)\s+(thoughtful|considerate|helpful|mature|kind|nice)\s*[.!]*$|"
     r"\bi'm\s+(so|truly|really)\s+(impressed|honoured|flattered)\b(?=[^.!?]*(not|finally|actually|only|bother|"
     r"remembered|managed))"
 )
 _GENUINE_PRAISE = _c(r"\bwell\s+done\s+(on|for|with)\b")
+# Thanks or delight that the rest of the message shows to be meant ("Thanks a lot, you're a star").
+_SINCERE = _c(
+    r"\byou('re|\s+are)\s+(a|an|the)\s+(star|gem|lifesaver|life-saver|legend|hero|angel|diamond|treasure|godsend|best)\b|"
+    r"\b(so|really)\s+(kind|helpful|thoughtful|generous)\s+of\s+you\b|\bmeant\s+(so\s+much|a\s+lot)\b|"
+    r"\b(happy|pleased|proud|glad|thrilled|delighted)\s+for\s+you\b|\bmade\s+(me\s+smile|my\s+day|me\s+laugh)\b|\byou\s+(so\s+|really\s+)?deserve(d)?\s+(it|this)\b"
+)
+
+
+# Praise that opens a sentence about something happening again: "Brilliant, another anniversary at your sister's."
+_PRAISE_OPENER = _c(
+    r"^\s*((oh|yeah|yes|well),?\s+)?(great|brilliant|lovely|perfect|fab|fabulous|fantastic|wonderful|marvellous|superb|"
+    r"super|excellent|terrific|charming)\b"
+)
+_AGAIN = _c(r"\b(another|again|as\s+(ever|usual|always)|yet\s+again)\b")
 
 
 def _insult(text: str) -> list[tuple[int, int]]:
     spans = []
     for start, end in _sentences(text):
         sentence = text[start:end]
+        praise = _PRAISE_OPENER.match(sentence)
+        if praise and _AGAIN.search(sentence, praise.end()) and not _SINCERE.search(text):
+            spans.append((start + praise.start(3), start + praise.end(3)))
         opener = _SARCASTIC_OPENER.match(sentence)
+        if opener and _SINCERE.search(text):
+            opener = None
         if opener:
             spans.append((start + opener.start(1), start + opener.end(1)))
         for m in _INSULT.finditer(sentence):
@@ -642,7 +832,17 @@ def _insult(text: str) -> list[tuple[int, int]]:
                 r"[,]\s*genius\b|\bgenius\s*[.!]?$|\bgenius\s+(idea|plan|move)", sentence, _FLAGS
             ):
                 continue
-            if word in {"a child", "a baby", "joke", "a joke"} and not re.search(
+            if re.match(r"thanks\s+a\s+(lot|bunch)", word) and _SINCERE.search(text):
+                continue
+            if word in {
+                "a child",
+                "a baby",
+                "joke",
+                "a joke",
+                "a mess",
+                "a nightmare",
+                "a disgrace",
+            } and not re.search(
                 r"\b(you're|you\s+are|acting\s+like|behaving\s+like)\s+(a\s+)?(spoilt\s+|spoiled\s+)?"
                 + re.escape(word.split()[-1]),
                 sentence,
@@ -664,20 +864,23 @@ _FEELING_WORDS = (
     r"resentful|uncomfortable|uneasy|insecure|torn|heartbroken|devastated|concerned|miserable|fed\s+up|"
     r"unsupported|unloved|loved|cared\s+for|listened\s+to|let\s+down|pressured|trapped|panicky|"
     r"on\s+edge|so\s+alone|useless|worthless|isolated|jealous|betrayed|humiliated|small|bad|terrible|awful|"
-    r"gutted|sick\s+of\s+\w+|smothered|safe|unsafe|hurting|heartsick|shaken|shocked|numb|empty|"
+    r"gutted|bummed|stung|smothered|safe|unsafe|hurting|heartsick|shaken|shocked|numb|empty|"
     r"hurt\s+and\s+\w+|ignored|devastated|crushed|gutted|scared|unhappy|miserable|desperate|broken|disheartened|"
     r"demoralised|demoralized|fed\s+up|bored|restless|resentful|content|calm|peaceful|loved|valued|"
     r"cross|sore|touched|moved|thrilled|delighted|pleased|chuffed|livid|fuming|raging|shattered|knackered|"
     r"burnt\s+out|burned\s+out|at\s+the\s+end\s+of\s+my\s+tether|at\s+my\s+wits'?\s+end|struggling|"
     r"overlooked|dismissed|taken\s+for\s+granted|unimportant|unwanted|unseen|disrespected|belittled|"
     r"patroni[sz]ed|judged|abandoned|sidelined|excluded|pushed\s+away|second\s+best|heartbroken|"
-    r"panicked|panicking|petrified|distraught|upset|grieving|homesick|wound\s+up)"
+    r"panicked|panicking|petrified|distraught|upset|grieving|homesick|wound\s+up|wrecked)"
 )
 _I_FEEL = _c(
     r"\bi(\s+|(?='))(feel|felt|am\s+feeling|'m\s+feeling|was\s+feeling|have\s+been\s+feeling|'ve\s+been\s+feeling|"
     r"get|got|'m|am|was|'ve\s+been|have\s+been)\s+"
     r"((so|really|very|a\s+bit|a\s+little|quite|pretty|rather|incredibly|deeply|truly|completely|totally|"
-    r"absolutely|more\s+and\s+more|a\s+lot\s+more)\s+)*" + _FEELING_WORDS + r"\b"
+    r"absolutely|more\s+and\s+more|a\s+lot\s+more|kind\s+of|sort\s+of|super|lowkey)\s+)*"
+    + _FEELING_WORDS
+    + r"\b|"
+    r"\bi('m|\s+am|\s+was)\s+not\s+(really\s+)?(comfortable|happy|okay|ok|coping)\b"
 )
 _I_FEEL_COMPACT = _c(r"\bi('m|'ve\s+been)\s+((so|really|very|a\s+bit|quite)\s+)*" + _FEELING_WORDS + r"\b")
 _THOUGHT = (
@@ -699,16 +902,26 @@ _IT_HURT = _c(
     r"frightened|frightens|stung|stings)\s+me\b|\bi\s+(feel|felt)\s+like\s+(a|an)\s+"
     r"(burden|failure|outsider|spare\s+part|stranger|fool|idiot|child|servant|nobody|afterthought|third\s+wheel)\b"
 )
-_I_MISS = _c(r"\bi('ve)?\s+(really\s+)?(miss|missed)\s+(you|us|our|having)\b")
+_I_MISS = _c(
+    r"\bi('ve)?\s+(really\s+|still\s+|so\s+)?(miss|missed)\s+(you|us|our|having)\b|"
+    r"\bi\s+(really\s+|still\s+|so\s+)?miss\s+(?!(the|a|my|your)\s+(bus|train|tram|flight|deadline|point|call|turn)\b)\w+"
+)
+# The subject said once for two verbs: "I couldn't sleep and felt wrecked at work".
+_AND_FELT = _c(
+    r"\bi\s+[^.!?,;]{0,40}?\b(and|but)\s+(felt|feel|was|am)\s+((so|really|very|completely|totally|a\s+bit)\s+)*"
+    + _FEELING_WORDS
+    + r"\b"
+)
 
 
 def _i_statement(text: str) -> list[tuple[int, int]]:
     spans = []
-    for pattern in (_I_FEEL, _I_FEEL_COMPACT, _I_FEEL_ANY, _I_FIND, _I_MISS, _IT_HURT):
+    for pattern in (_I_FEEL, _I_FEEL_COMPACT, _I_FEEL_ANY, _I_FIND, _I_MISS, _IT_HURT, _AND_FELT):
         for m in pattern.finditer(text):
             if re.search(
-                r"\b(why|how|what|whether|if|noticed|known|realised|realized|seen|guessed|notice|see)\s+(that\s+)?$",
-                text[max(0, m.start() - 16) : m.start()],
+                r"\b(why|how(\s+much|\s+hard)?|what|whether|if|noticed|known|realised|realized|seen|guessed|notice|see|know|knew)"
+                r"\s+(that\s+|when\s+)?$",
+                text[max(0, m.start() - 24) : m.start()],
                 _FLAGS,
             ):
                 continue  # "you'd know why I'm upset": a reported feeling inside another claim
@@ -718,9 +931,13 @@ def _i_statement(text: str) -> list[tuple[int, int]]:
 
 _DAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _EVENT = (
-    r"(party|funeral|wedding|dinner|lunch|breakfast|meeting|pub|concert|match|presentation|appointment|"
-    r"one-to-one|interview|holiday|trip|flight|christening|barbecue|drinks|birthday\s+(drinks|party|dinner)|"
-    r"review|session|school\s+run|break-up|breakup|game|gig|hospital|birthday|restaurant|christmas)"
+    r"(party|funeral|wedding|dinner|lunch|breakfast|meeting|concert|match|presentation|appointment|"
+    r"one-to-one|interview|holiday|trip|flight|christening|barbecue|bbq|drinks|birthday\s+(drinks|party|dinner)|"
+    r"review|session|school\s+run|break-up|breakup|game|gig|birthday|christmas|operation|anniversary|festival|"
+    r"surgery|accident|exam|scan|results|leaving\s+do|hen\s+do|stag\s+do|reunion|graduation|recital|play|show|"
+    r"parents'\s+evening|half-term|half\s+term|bank\s+holiday)"
+    # "the wedding planning", "the meeting pods": about the event, or not an event at all
+    r"(?!\s+(planning|plans|pods?|rooms?|notes|minutes|invites?|list|budget|stuff|space|area))"
 )
 _SPECIFIC = _c(
     r"\b(on\s+)?" + _DAY + r"('s)?(\s+(morning|afternoon|evening|night))?\b|"
@@ -730,29 +947,52 @@ _SPECIFIC = _c(
     r"(?=\s*(of\s+(january|february|march|april|may|june|july|august|september|october|november|december)|[.,!?]|$))|"
     r"\bat\s+the\s+weekend\b|\b(last|next|this)\s+" + _EVENT + r"\b|"
     r"\b(christmas|new\s+year's|easter|thanksgiving)(\s+(day|eve|dinner|lunch))?\b|"
-    r"\b(at|after|before|during|in|on|to)\s+(the|your|my|our|his|her|their|\w+'s)\s+(\w+('s)?\s+)?"
-    + _EVENT
-    + r"\b|"
-    r"\b(the|our|your|my)\s+(whole\s+)?(holiday|trip|flight|wedding|funeral)\b|"
+    r"\b(at|after|before|during|in|on|to|than|from|with|until|till)\s+(the|your|my|our|his|her|their|\w+'s)"
+    r"\s+(\w+('s)?\s+)?" + _EVENT + r"\b|"
+    r"\b(the|our|your|my)\s+(whole\s+)?(holiday|trip|flight|wedding|funeral)\b(?!\s+(planning|plans|list|budget))|"
+    r"\bon\s+the\s+\d{1,2}(st|nd|rd|th)\b|\bon\s+(mon|tues?|weds?|thurs?|fri|sat|sun)\b|"
     r"\bafter\s+dinner\b|\bon\s+(his|her|our|their|your|my)\s+anniversary\b|"
+    r"\b(missed|forgot|forgotten|forgetting|remembered|remembering|skipped|ruined|wrecked|spoiled|spoilt|cancelled|left)\s+"
+    r"(the|your|my|our|his|her|their|\w+'s)\s+(\w+\s+)?" + _EVENT + r"\b|"
+    r"\b(the|our|your|my|his|her|their)\s+first\s+(date|kiss|holiday|christmas|day|night|week|home|flat|house|trip|"
+    r"dance|meeting|anniversary)\b|"
+    r"\b(\w+'s|my|your|our|his|her)\s+(\w+(tieth|teenth)|twenty-first|\d+(st|nd|rd|th))(\s+birthday)?\b|"
     r"\bwhen\s+(you|we|i|he|she|they|my\s+\w+)\s+(\w+\s+)?(came|told|said|went|made|took|left|forgot|"
     r"brought|gave|got|did|didn't|was|were|called|\w{3,}ed)\b"
 )
 
 
+# "every Christmas", "on a Saturday", "Friday evenings", "the first Sunday of each month": a pattern, not one time.
+_RECURRING_BEFORE = _c(r"\b(every|each|most|all|on\s+a|any)\s+$")
+_RECURRING_AFTER = _c(
+    r"(\s+(mornings|afternoons|evenings|nights|roast|lunches|dinners|walks|classes|lessons|runs|calls|chats|swims|shifts)\b|\s+of\s+(each|every)\b)"
+)
+
+
 def _specific(text: str) -> list[tuple[int, int]]:
-    return _merge([(m.start(), m.end()) for m in _SPECIFIC.finditer(text)])
+    return _merge(
+        [
+            (m.start(), m.end())
+            for m in _SPECIFIC.finditer(text)
+            if not (_RECURRING_BEFORE.search(text[: m.start()]) or _RECURRING_AFTER.match(text, m.end()))
+        ]
+    )
 
 
 _REQUEST = _c(
-    r"(?P<pre>^\s*|[,;:]\s*|\b(?:so|and|but|please)\s+)(could|can|would|will)\s+(you|we|i|us)\b(?!\s+(believe|imagine|guess)\b)(?=[^.!?]*\?)|"
+    r"(?P<pre>^\s*((next\s+time|in\s+future|from\s+now\s+on|also|then|maybe|perhaps|honestly|now),?\s+)?|[,;:]\s*|"
+    r"\b(?:so|and|but|please)\s+)(could|can|would|will)\s+(you|we|i|us)\b(?!\s+(believe|imagine|guess)\b)(?=[^.!?]*\?)|"
     r"\bwould\s+(you|it)\s+be\s+(willing|open|possible|ok|okay|alright|all\s+right)\b|"
     r"\bwould\s+you\s+mind\b|\bwould\s+you\s+like\s+to\b|"
+    r"(?P<pre2>^\s*|[,;:]\s*|\b(?:so|and|but)\s+)do\s+you\s+(want|fancy)\s+(to|me\s+to)\b(?=[^.!?]*\?)|"
+    r"\b(would|could|will|does|do)\s+(\w+\s+){1,3}(work|suit)\s+(better\s+)?(for\s+)?(you|us)\b(?=[^.!?]*\?)|"
+    r"\bi('d|\s+would)\s+(still\s+|also\s+)?like\s+(one|a|an|some|more|the|us|you|to|it\s+if)\b|"
     r"\bplease\b|"
     r"\bi('d|\s+would)\s+like\s+(you|us|to|it\s+if)\b|\bi('d|\s+would)\s+love\s+(you|us|it\s+if)\b|"
     r"\bi('d|\s+would)\s+appreciate\s+it\s+if\b|"
     r"\bi\s+(want|need)\s+(you|us)\s+to\b|"
-    r"\blet's\b|\blet\s+us\b|"
+    r"\blet's\b(?!\s+(just\s+)?(leave|drop|forget)\s+it\b|\s+not\s+leave\s+it\b)|\blet\s+us\b|"
+    r",\s*(and\s+)?you\s+(get|do|take|grab|pick|sort|bring|make|call|ring|book|wash|cook)\s+(the|it|them|some|a|us|me)\b|"
     r"\bdon't\s+forget\s+to\b|"
     r"\bhow\s+about\s+(we|you)\b|\bshall\s+we\b|"
     r"\bi('d|\s+would)\s+(really\s+|just\s+|very\s+much\s+|so\s+|honestly\s+)(like|love)\s+(you|us|to|it\s+if|for\s+(you|us))\b|"
@@ -772,14 +1012,20 @@ _IMPERATIVE = _c(
 )
 
 
+_VAGUE = _c(r"\b(some\s*time|one\s+day|at\s+some\s+point|one\s+of\s+these\s+days)\s*[.!]*\s*$")
+
+
 def _request(text: str) -> list[tuple[int, int]]:
     spans = []
     for start, end in _sentences(text):
         sentence = text[start:end]
         if re.match(r"\s*(oh\s+)?please\s*[.!]*\s*$", sentence, _FLAGS):
             continue  # "Oh please." is scorn, not a request
+        if _VAGUE.search(sentence):
+            continue  # "Let's grab lunch sometime!": friendly, but nothing concrete to agree to
         for m in _REQUEST.finditer(sentence):
-            s = m.end("pre") if m.group("pre") is not None else m.start()
+            pre = next((g for g in ("pre", "pre2") if m.group(g) is not None), None)
+            s = m.end(pre) if pre else m.start()
             spans.append((start + s, start + m.end()))
         imperative = _IMPERATIVE.match(sentence)
         if imperative and not (
@@ -794,8 +1040,10 @@ _ACK = _c(
     r"realize|can\s+understand|can\s+imagine|respect)\s+"
     r"(that|why|how|what|you|it's|it\s+is|this|the|work|your|things|money|it)\b|"
     r"\bi\s+hear\s+you\b|\bi\s+(can\s+|do\s+)?(appreciate|accept|respect)\s+(that|why|how|it's|you're)\b|"
+    r"\bi\s+(really\s+|do\s+)?(appreciate|appreciated)\s+(you|that\s+you|how\s+(much\s+)?you|your)\b|"
+    r"\bi\s+(completely\s+|totally\s+|really\s+|fully\s+)?understand\s+(?!(nothing|why\s+you\s+(always|never))\b)\w+|"
     r"\bi\s+know\s+(it|this|that)\s+(isn't|is\s+not|hasn't|wasn't)\s+easy\b|\bi\s+can\s+tell\s+(you|that)\b|"
-    r"\byou('re|\s+are)\s+right\b|\bthat\s+makes\s+sense\b|\byou\s+had\s+every\s+reason\b|"
+    r"\byou('re|\s+are)\s+right\b|\bthat\s+makes\s+sense\b|\byou\s+(had|have)\s+every\s+(reason|right)\b|"
     r"\bfair\s+enough\b|\byou('ve|\s+have)\s+(got\s+)?a\s+(good\s+|fair\s+)?point\b|\bi\s+see\s+your\s+point\b|\bfrom\s+your\s+(point\s+of\s+view|side|perspective)\b|"
     r"\bi\s+can\s+see\s+(you|why|how|that|the|it)\b|"
     r"\b(that|it)\s+must\s+(be|have\s+been)\s+((so|really|very)\s+)?(hard|difficult|tough|awful|horrible|frightening|scary|"
@@ -992,7 +1240,7 @@ def _suggestion(feature: str, text: str, finding: Finding | None) -> str:
 
 def analyse(text: str) -> Analysis:
     """Analyse one message; pure and fast (regular expressions only)."""
-    norm = _normalise(text)
+    norm, origin = _expand(_normalise(text))
     insult_spans = _insult(norm)
     sarcastic = bool(insult_spans)
     detected: dict[str, list[tuple[int, int]]] = {
@@ -1007,17 +1255,18 @@ def analyse(text: str) -> Analysis:
         "clear_request": _request(norm),
         "acknowledge_other_view": _acknowledge(norm),
     }
-    # An acknowledgement inside a sarcastic sentence ("Fine. You're right, as usual.") is not one.
+    # An acknowledgement or request inside a sarcastic sentence ("Fine. You're right, as usual.",
+    # "Brilliant, let's spend another anniversary at your sister's.") is not one.
     sarcastic_sentences = [(a, b) for a, b in _sentences(norm) if any(a <= s < b for s, _ in insult_spans)]
-    detected["acknowledge_other_view"] = [
-        span
-        for span in detected["acknowledge_other_view"]
-        if not any(a <= span[0] < b for a, b in sarcastic_sentences)
-    ]
+    for feature in ("acknowledge_other_view", "clear_request"):
+        detected[feature] = [
+            span for span in detected[feature] if not any(a <= span[0] < b for a, b in sarcastic_sentences)
+        ]
     # "I'd appreciate it if you could" is a request, not a hint; a sarcastic "Oh great" is not praise.
     analysis = Analysis(text=text)
     for feature in STRENGTHS + PROBLEMS:
-        spans = _merge([_trim(norm, span) for span in detected[feature]])
+        trimmed = [_trim(norm, span) for span in detected[feature]]
+        spans = _merge([(origin[a], origin[b - 1] + 1) for a, b in trimmed if a < b])
         if not spans:
             continue
         kind = "strength" if feature in STRENGTHS else "problem"

@@ -1,49 +1,44 @@
 """Precision and recall of the analyser per feature on the labelled set written for this project.
 
-The target is >= 0.85 for each feature on the whole set. Most of the set was in view while the rules
-were written, so this is an optimistic measure; the "blind" split (never used to change a rule) and the
-separate holdout set (communication_holdout.json, written before the rules were broadened and never
-used to change one) are the honest ones, reported by bench/communication_feedback.py and bench/README.md.
+The target is >= 0.85 for each feature. All of the labelled set was read while the rules were
+written or widened, so it is an optimistic measure; the holdout set (communication_holdout.json,
+written by a writer who never saw the rules, and never used to change one) is the honest one. Its
+failures print counts only, so it stays unread while rules change.
 """
 
-import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from ipt.practice.communication import FEATURES, analyse
+from ipt.practice.communication import FEATURES
+from ipt.practice.communication_scores import HOLDOUT, TARGET, load, scores
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-DATASET = DATA / "communication_examples.json"
-HOLDOUT = DATA / "communication_holdout.json"
-TARGET = 0.85
+ROOT = Path(__file__).resolve().parents[3]
+SPLITS = {"development", "revision", "revision_2", "revision_3", "revision_4", "revision_5"}
 # Honest shortfalls (see bench/README.md): strict, so the test fails once they are fixed.
 KNOWN_BELOW: set[tuple[str, str]] = set()
-KNOWN_BELOW_ON_HOLDOUT = {
-    ("generalisation", "precision"): "0.76 on the holdout (13 right, 4 false alarms)",
+KNOWN_BELOW_ON_HOLDOUT: dict[tuple[str, str], str] = {
+    ("generalisation", "precision"): "0.72 (23 right, 9 false alarms, 5 missed)",
+    ("generalisation", "recall"): "0.82 (23 right, 9 false alarms, 5 missed)",
+    ("blame_you_accusation", "precision"): "0.76 (13 right, 4 false alarms, 28 missed)",
+    ("blame_you_accusation", "recall"): "0.32 (13 right, 4 false alarms, 28 missed)",
+    ("hint", "precision"): "0.50 (3 right, 3 false alarms, 19 missed)",
+    ("hint", "recall"): "0.14 (3 right, 3 false alarms, 19 missed)",
+    ("unstated_expectation", "precision"): "0.80 (4 right, 1 false alarms, 16 missed)",
+    ("unstated_expectation", "recall"): "0.20 (4 right, 1 false alarms, 16 missed)",
+    ("withdrawal", "precision"): "0.67 (8 right, 4 false alarms, 14 missed)",
+    ("withdrawal", "recall"): "0.36 (8 right, 4 false alarms, 14 missed)",
+    ("insult_sarcasm", "recall"): "0.16 (5 right, 0 false alarms, 26 missed)",
+    ("i_statement_feeling", "recall"): "0.77 (23 right, 1 false alarms, 7 missed)",
+    ("specific_situation", "recall"): "0.80 (49 right, 4 false alarms, 12 missed)",
+    ("acknowledge_other_view", "recall"): "0.72 (18 right, 0 false alarms, 7 missed)",
 }
 
 
-def load(path: Path = DATASET):
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def measure(path: Path = DATASET) -> dict[str, dict]:
-    """Per feature: precision, recall and the misclassified sentences, over the whole set."""
-    rows = {f: {"tp": 0, "fp_text": [], "fn_text": []} for f in FEATURES}
-    for example in load(path)["examples"]:
-        found, expected = analyse(example["text"]).features, set(example["features"])
-        for feature, row in rows.items():
-            if feature in found and feature in expected:
-                row["tp"] += 1
-            elif feature in found:
-                row["fp_text"].append(example["text"])
-            elif feature in expected:
-                row["fn_text"].append(example["text"])
-    for row in rows.values():
-        row["precision"] = row["tp"] / ((row["tp"] + len(row["fp_text"])) or 1)
-        row["recall"] = row["tp"] / ((row["tp"] + len(row["fn_text"])) or 1)
-    return rows
+def measure(path: Path | None = None) -> dict[str, dict]:
+    return scores(load(path)["examples"] if path else load()["examples"])
 
 
 def test_the_labelled_set_has_at_least_200_examples_and_15_positives_per_feature():
@@ -52,11 +47,7 @@ def test_the_labelled_set_has_at_least_200_examples_and_15_positives_per_feature
     assert len(examples) >= 200
     assert set(data["features"]) == set(FEATURES)
     for example in examples:
-        assert (
-            example["text"].strip()
-            and example["to"]
-            and example["split"] in {"development", "revision", "revision_2", "blind"}
-        )
+        assert example["text"].strip() and example["to"] and example["split"] in SPLITS
         assert set(example["features"]) <= set(FEATURES), example
     texts = [e["text"] for e in examples]
     assert len(texts) == len(set(texts)), "duplicate sentences"
@@ -88,10 +79,10 @@ def test_each_feature_reaches_the_target_precision_and_recall_on_the_labelled_se
     )
 
 
-def test_the_holdout_set_has_at_least_120_fresh_examples_in_the_same_format():
+def test_the_holdout_set_has_at_least_150_fresh_examples_in_the_same_format():
     data = load(HOLDOUT)
     examples = data["examples"]
-    assert len(examples) >= 120
+    assert len(examples) >= 150
     assert set(data["features"]) == set(FEATURES)
     labelled = {e["text"] for e in load()["examples"]}
     texts = [e["text"] for e in examples]
@@ -99,10 +90,10 @@ def test_the_holdout_set_has_at_least_120_fresh_examples_in_the_same_format():
     repeated = len(set(texts) & labelled)  # a count only: the message must not quote the blind split
     assert repeated == 0, f"the holdout repeats {repeated} sentences of the labelled set"
     for example in examples:
-        assert example["text"].strip() and example["to"] and example["split"] == "holdout"
+        assert example["text"].strip() and example["to"] and example["split"] == "holdout_3"
         assert set(example["features"]) <= set(FEATURES), example
     for feature in FEATURES:
-        assert sum(feature in e["features"] for e in examples) >= 8, feature
+        assert sum(feature in e["features"] for e in examples) >= 12, feature
     assert sum(not e["features"] for e in examples) >= 15, "too few sentences with no feature at all"
 
 
@@ -131,3 +122,22 @@ def test_each_feature_reaches_the_target_precision_and_recall_on_the_holdout(fea
         f"{feature} {measure_name} {row[measure_name]:.2f} on the holdout "
         f"({row['tp']} right, {len(row['fp_text'])} false alarms, {len(row['fn_text'])} missed)"
     )
+
+
+def test_the_benchmark_script_prints_every_features_figures_for_both_sets_and_fails_below_the_target():
+    run = subprocess.run(
+        [sys.executable, "bench/communication_feedback.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    holdout = run.stdout[run.stdout.index("Holdout (") :]
+    for feature in FEATURES:
+        row = scores(load(HOLDOUT)["examples"])[feature]
+        assert (
+            f"{feature:26} {row['tp'] + row['fn']:>4} {row['tp']:>4} {row['fp']:>4} {row['fn']:>4}" in holdout
+        )
+    assert "messages/s" in run.stdout and "false positive:" not in holdout
+    below = [name for name in ("precision", "recall") for f in FEATURES if measure(HOLDOUT)[f][name] < TARGET]
+    assert run.returncode == (1 if below or KNOWN_BELOW else 0), run.stderr
