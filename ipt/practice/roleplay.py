@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 
+from ipt.practice import roleplay_generic as generic
 from ipt.practice.communication import Analysis
 
 PROBLEM_AREAS = {
@@ -268,12 +269,14 @@ def library_scenario(slug: str) -> Scenario | None:
 
 
 def from_model(model) -> Scenario:
-    """A therapist's scenario (``RolePlayScenario``): their words, with the area's reply banks."""
+    """A therapist's scenario (``RolePlayScenario``): their words, with replies that fit anyone in the area."""
     base = BY_AREA.get(model.problem_area, LIBRARY[0])
     person = model.other_person
     name = (person.name if person is not None else model.other_name) or "the other person"
     return replace(
         base,
+        replies=generic.REPLIES[base.problem_area],
+        model_lines=tuple(line.format(name=name) for line in generic.MODEL_LINES[base.problem_area]),
         slug=str(model.pk),
         title=model.title,
         other_name=name,

@@ -28,8 +28,10 @@ from ipt.practice.communication import FEATURES
 from ipt.practice.diary_access import DiaryPeriod, week_summary
 from ipt.practice.diary_actions import today
 from ipt.practice.lessons import get_lesson
+from ipt.practice.roleplay import Scenario
 from ipt.practice.roleplay_access import sessions_for
 from ipt.practice.roleplay_actions import scenario_of
+from ipt.practice.transcript import turn_rows
 from ipt.safety import actions as safety_actions
 from ipt.safety.access import open_alerts_for
 from ipt.safety.models import RiskAlert
@@ -77,6 +79,8 @@ class RolePlayPractice:
     started_at: datetime
     patient_turns: int
     features: dict[str, int]  # what the analyser found in the patient's turns, label -> count
+    scenario: Scenario
+    rows: list[dict]  # the transcript, the patient's lines marked (ipt.practice.transcript)
 
 
 @dataclass(frozen=True)
@@ -180,15 +184,18 @@ def _lessons(user: User, course: TreatmentCourse, since: datetime) -> tuple[list
 
 def _roleplays(user: User, course: TreatmentCourse, since: datetime) -> list[RolePlayPractice]:
     practices = []
-    for session in sessions_for(user, course).filter(started_at__gte=since):
+    for session in sessions_for(user, course).filter(started_at__gte=since).prefetch_related("turns"):
         mine = [turn for turn in session.turns.all() if turn.speaker == "patient"]
         found = Counter(FEATURES.get(feature, feature) for turn in mine for feature in turn.features)
+        scenario = scenario_of(session)
         practices.append(
             RolePlayPractice(
-                title=scenario_of(session).title,
+                title=scenario.title,
                 started_at=session.started_at,
                 patient_turns=len(mine),
                 features=dict(found.most_common()),
+                scenario=scenario,
+                rows=turn_rows(session, scenario),
             )
         )
     return practices

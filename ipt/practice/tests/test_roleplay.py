@@ -1,6 +1,8 @@
 """Role-play practice: replies that follow the communication style, swapped roles, per-turn
 feedback, stored transcripts for the therapist, permissions and refusals."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -11,6 +13,7 @@ from ipt.practice import roleplay
 from ipt.practice.communication import analyse
 from ipt.practice.models import RolePlayScenario, RolePlaySession, RolePlayTurn
 from ipt.practice.roleplay_actions import create_scenario, start_session, swap_roles, take_turn
+from ipt.practice.roleplay_generic import MODEL_LINES
 from ipt.visits.tests.conftest import make_course
 
 BLAME = "You never help with anything. You are so lazy."
@@ -58,18 +61,18 @@ def test_the_other_persons_stance_follows_the_analysers_features(text, stance):
 
 
 def test_the_app_playing_the_patient_models_good_communication_without_problems():
-    for scenario in roleplay.LIBRARY:
-        for line in scenario.model_lines:
-            assert not analyse(line).features & set(
-                (
-                    "blame_you_accusation",
-                    "generalisation",
-                    "insult_sarcasm",
-                    "hint",
-                    "withdrawal",
-                    "unstated_expectation",
-                )
-            ), line
+    generic_lines = [line.format(name="Robin") for lines in MODEL_LINES.values() for line in lines]
+    for line in [line for scenario in roleplay.LIBRARY for line in scenario.model_lines] + generic_lines:
+        assert not analyse(line).features & set(
+            (
+                "blame_you_accusation",
+                "generalisation",
+                "insult_sarcasm",
+                "hint",
+                "withdrawal",
+                "unstated_expectation",
+            )
+        ), line
 
 
 def test_the_same_scenario_gets_a_defensive_reply_to_blame_and_an_open_concrete_one_to_an_i_statement_and_request(
@@ -186,6 +189,39 @@ def test_the_therapist_writes_a_scenario_with_a_person_from_the_inventory_and_th
     assert response.status_code == 302 and session.scenario == scenario
     patient.post(reverse("my_roleplay_session", args=[session.pk]), {"action": "say", "text": GOOD})
     assert session.turns.filter(speaker="other", feedback__stance="agrees").exists()
+
+
+@pytest.mark.parametrize("area", list(roleplay.PROBLEM_AREAS))
+def test_a_therapists_scenario_speaks_in_its_own_terms_not_the_library_scenarios(area):
+    """A scenario about Dad must not answer with the library's "Mum", "Sam" or "the weekly reports"."""
+    written = SimpleNamespace(
+        pk="4b1d",
+        title="Talking to Robin",
+        problem_area=area,
+        other_person=None,
+        other_name="Robin",
+        situation="",
+        likely_reactions="Goes quiet, then gets cross.",
+        patient_goal="Ask for one evening a week.",
+    )
+    scenario = roleplay.from_model(written)
+    library_details = {other.other_name for other in roleplay.LIBRARY} | {
+        "Mum",
+        "Jo",
+        "reports",
+        "Tuesdays",
+        "Thursdays",
+        "café",
+        "photos",
+        "housework",
+        "cooking",
+        "birthday",
+    }
+    lines = [line for bank in scenario.replies.values() for line in bank] + list(scenario.model_lines)
+    assert set(scenario.replies) == set(roleplay.STANCES) and all(scenario.replies.values())
+    assert not {word.strip(".,!?'") for line in lines for word in line.split()} & library_details
+    assert "Robin" in scenario.model_lines[0]
+    assert scenario.character == "Goes quiet, then gets cross." and scenario.other_name == "Robin"
 
 
 def test_a_scenario_with_another_courses_inventory_person_is_refused_and_nothing_is_saved(

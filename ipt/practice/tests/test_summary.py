@@ -471,6 +471,10 @@ def test_role_play_practice_in_the_period_is_listed_with_what_the_analyser_found
         actor=personas.patient, session=session, text="You never help. It's your fault."
     )
     html = client_for("therapist").get(url(course)).content.decode()
-    section = html[html.index('id="roleplay"') :]
+    section = html[html.index('id="roleplay"') : html.index('id="messages"')]
     assert "1 turn" in section and "No role-play practice" not in section
+    assert "blame or a you-accusation 1" in section and "generalisation (always / never) 1" in section
+    # the transcript itself is on the page: the patient's line with the words the analyser marked
+    assert '<mark class="cf-problem" title="Blame or a you-accusation">You never' in section
+    assert "your fault" in section and section.count('class="rp-turn') == session.turns.count() == 3
     assert reverse("course_roleplay", args=[course.pk]) in section

@@ -5,7 +5,6 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils.safestring import SafeString
 
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
@@ -13,10 +12,8 @@ from ipt.audit.actions import record
 from ipt.care.access import get_course_for, inventory_for, is_course_therapist, my_course_or_404
 from ipt.care.models import TreatmentCourse
 from ipt.practice import roleplay, roleplay_actions
-from ipt.practice.communication import FEATURES, Analysis, Finding
-from ipt.practice.models import RolePlaySession, RolePlayTurn
 from ipt.practice.roleplay_access import get_my_scenario, get_my_session, scenarios_for, sessions_for
-from ipt.practice.views.feedback import highlight
+from ipt.practice.transcript import turn_rows
 
 
 def _read(request, course: TreatmentCourse, action: str, target=None) -> None:
@@ -27,49 +24,6 @@ def _read(request, course: TreatmentCourse, action: str, target=None) -> None:
         patient=course.care_team.patient,
         request=request,
     )
-
-
-def _highlighted(turn: RolePlayTurn) -> SafeString:
-    findings = [
-        Finding(
-            feature=f["feature"],
-            label=f["label"],
-            kind=f["kind"],
-            spans=[(int(a), int(b)) for a, b in f["spans"]],
-            explanation="",
-        )
-        for f in (turn.feedback or {}).get("findings", [])
-    ]
-    return highlight(Analysis(text=turn.text, findings=findings))
-
-
-def _turn_rows(session: RolePlaySession, scenario: roleplay.Scenario) -> list[dict]:
-    rows = []
-    for turn in session.turns.all():
-        feedback = turn.feedback or {}
-        if turn.speaker == "patient":
-            plays_other = feedback.get("role") == "other"
-            who = f"You (as {scenario.other_name})" if plays_other else "You"
-            html = _highlighted(turn)
-        else:
-            model = feedback.get("stance") == "model"
-            who = "You, as the app plays it" if model else scenario.other_name
-            html = None
-        rows.append(
-            {
-                "turn": turn,
-                "who": who,
-                "html": html,
-                "stance": roleplay.STANCE_LABELS.get(feedback.get("stance", ""), ""),
-                "model": feedback.get("stance") == "model",
-                "feature_labels": [roleplay_features_label(f) for f in turn.features or []],
-            }
-        )
-    return rows
-
-
-def roleplay_features_label(feature: str) -> str:
-    return FEATURES.get(feature, feature)
 
 
 @role_required(Role.PATIENT)
@@ -138,7 +92,7 @@ def my_roleplay_session(request, session_id):
         session = get_my_session(request.user, session_id)
     else:
         _read(request, session.course, "practice.roleplay.read", session)
-    rows = _turn_rows(session, scenario)
+    rows = turn_rows(session, scenario)
     last_mine = next((r for r in reversed(rows) if r["turn"].speaker == "patient"), None)
     context = {
         "session": session,
@@ -195,7 +149,7 @@ def course_roleplay(request, course_id):
             scenario = roleplay_actions.scenario_of(session)
         except ValidationError:
             continue
-        transcripts.append({"session": session, "scenario": scenario, "rows": _turn_rows(session, scenario)})
+        transcripts.append({"session": session, "scenario": scenario, "rows": turn_rows(session, scenario)})
     context = {
         "course": course,
         "people": people,
