@@ -82,6 +82,15 @@ def test_spans_stay_exact_with_typographic_apostrophes():
     assert words(text, "blame_you_accusation") == ["It’s your fault"]
 
 
+def test_texting_shorthand_is_read_as_words_and_the_spans_stay_on_what_was_typed():
+    text = "u never reply. honestly im so anxious about the results tmrw, can u call me after?"
+    assert words(text, "blame_you_accusation") == ["u never"]
+    assert words(text, "i_statement_feeling") == ["im so anxious"]
+    assert words(text, "specific_situation") == ["tmrw"]
+    assert words(text, "clear_request") == ["can u"]
+    assert words("U-turns are banned here.", "blame_you_accusation") == []
+
+
 def test_every_finding_has_a_known_feature_a_kind_and_a_plain_label():
     analysis = analyse("You always do this, you're pathetic. Whatever. I know you're tired, could we talk?")
     assert analysis.findings
