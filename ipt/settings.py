@@ -187,6 +187,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # on a database on another machine (docs/deployment.md).
 IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "1"))
 IPT_HTTP_WRITE_THREADS = int(env("IPT_HTTP_WRITE_THREADS", "1"))
+IPT_HTTP_SLOW_THREADS = int(env("IPT_HTTP_SLOW_THREADS", "1"))
 
 REDIS_URL = env("REDIS_URL", "")
 REDIS_PREFIX = env("REDIS_PREFIX", "ipt")

@@ -21,6 +21,7 @@ from ipt.accounts.models import Role, User
 from ipt.audit.actions import record
 from ipt.care.access import get_course_for
 from ipt.interop import fhir, reports
+from ipt.lib.http_queue import slow
 
 FHIR_ROLES = (Role.PATIENT, Role.THERAPIST, Role.SUPERVISOR)
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
@@ -132,6 +133,7 @@ def my_record_json(request):
     return _attachment(response, "my-therapy-record.json")
 
 
+@slow
 @require_GET
 @role_required(Role.PATIENT)
 def my_record_pdf(request):
@@ -147,6 +149,7 @@ def my_record_pdf(request):
 # Staff: the course progress report ----------------------------------------------------------------
 
 
+@slow
 @require_GET
 @role_required(*STAFF)
 def course_report_pdf(request, course_id):

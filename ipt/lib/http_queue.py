@@ -23,6 +23,9 @@ What Django's own ASGI handler cost a sync project like ours (issue 7, P2-P4):
   GET, HEAD, OPTIONS and TRACE) run on threads of their own (``IPT_HTTP_WRITE_THREADS``), in the
   order they came, so they never wait for the page views queued or running (P4). Page views keep
   theirs: writes cannot take them.
+- A page view that takes long to make (a PDF report, a patient's whole record: views marked
+  ``@slow``) runs on threads of its own too (``IPT_HTTP_SLOW_THREADS``), so the quick pages of its
+  worker do not wait a few hundred milliseconds behind it.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -31,8 +34,15 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.db import close_old_connections
+from django.urls import Resolver404, resolve
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def slow(view):
+    """Marks a view that takes long to make: it runs on the slow threads (the outermost decorator)."""
+    view.runs_slow = True
+    return view
 
 
 class QueuedASGIHandler(ASGIHandler):
@@ -43,6 +53,7 @@ class QueuedASGIHandler(ASGIHandler):
         self._writes = ThreadPoolExecutor(
             settings.IPT_HTTP_WRITE_THREADS, thread_name_prefix="django-http-write"
         )
+        self._slow = ThreadPoolExecutor(settings.IPT_HTTP_SLOW_THREADS, thread_name_prefix="django-http-slow")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -50,8 +61,18 @@ class QueuedASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def get_response_async(self, request):
-        threads = self._page_views if request.method in SAFE_METHODS else self._writes
-        return await sync_to_async(self._respond, thread_sensitive=False, executor=threads)(request)
+        return await sync_to_async(
+            self._respond, thread_sensitive=False, executor=self._threads_for(request)
+        )(request)
+
+    def _threads_for(self, request) -> ThreadPoolExecutor:
+        if request.method not in SAFE_METHODS:
+            return self._writes
+        try:
+            view = resolve(request.path_info).func
+        except Resolver404:
+            return self._page_views
+        return self._slow if getattr(view, "runs_slow", False) else self._page_views
 
     def _respond(self, request):
         close_old_connections()

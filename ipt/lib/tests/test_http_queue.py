@@ -7,12 +7,14 @@ CONN_MAX_AGE 0 as with PostgreSQL's pool)."""
 import asyncio
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from django.db import connection
 from django.http import HttpResponse
+from django.urls import resolve, reverse
 
 from ipt.lib.http_queue import SAFE_METHODS, QueuedASGIHandler
 
@@ -21,10 +23,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @dataclass(frozen=True)
 class Request:
-    """What the queue looks at: the method; the name tells the requests apart."""
+    """What the queue looks at: the method and the path; the name tells the requests apart."""
 
     name: str
     method: str = "GET"
+    path_info: str = "/"
 
 
 def _handler(settings, threads: int, respond) -> QueuedASGIHandler:
@@ -102,6 +105,58 @@ def test_writes_and_page_views_have_threads_of_their_own(settings, slow, quick):
 
     asyncio.run(scenario())
     assert finished == (["quick", "slow"] if passes else ["slow", "quick"])
+
+
+REPORT = "/courses/5e0c8f2e-0a64-4a8c-9a8e-52e933e6bd9d/report.pdf"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(REPORT, "/"), (REPORT, "/no/such/page/"), (REPORT, REPORT), ("/", REPORT)],
+    ids=[
+        "a page passes a report",
+        "a 404 passes a report",
+        "reports wait for each other",
+        "a report passes a page",
+    ],
+)
+def test_slow_views_have_threads_of_their_own(settings, first, second):
+    """A PDF report takes a few hundred milliseconds to make; the quick pages of its worker pass it."""
+    settings.IPT_HTTP_SLOW_THREADS = 1
+    release = threading.Event()
+    finished = []
+
+    def respond(request):
+        if request.name == "first":
+            release.wait(5)
+        finished.append(request.name)
+        return HttpResponse()
+
+    handler = _handler(settings, 1, respond)
+    passes = (first == REPORT) != (second == REPORT)
+
+    async def scenario():
+        held = asyncio.create_task(handler.get_response_async(Request("first", path_info=first)))
+        await asyncio.sleep(0.05)
+        other = asyncio.create_task(handler.get_response_async(Request("second", path_info=second)))
+        await asyncio.sleep(0.2)
+        assert finished == (["second"] if passes else []), f"after 0.2 s: {finished}"
+        release.set()
+        await asyncio.gather(held, other)
+
+    asyncio.run(scenario())
+    assert finished == (["second", "first"] if passes else ["first", "second"])
+
+
+def test_the_pdf_views_are_the_slow_ones():
+    slow = {
+        name
+        for name in ("my_record_pdf", "course_report_pdf", "my_record_json", "home", "course_overview")
+        if getattr(
+            resolve(reverse(name, args=[uuid.uuid4()] if "course" in name else [])).func, "runs_slow", False
+        )
+    }
+    assert slow == {"my_record_pdf", "course_report_pdf"}
 
 
 def test_a_thread_keeps_its_connection_unless_django_would_close_it(settings, monkeypatch):
