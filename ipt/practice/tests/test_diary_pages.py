@@ -238,6 +238,32 @@ def test_the_patients_chart_is_an_svg_image_with_its_own_csp_and_is_audited(clie
     assert AuditEvent.objects.filter(action="diary.read", detail__format="svg").exists()
 
 
+def test_the_patient_sees_their_mood_with_and_without_each_person(client_for, personas, course):
+    write(personas, course, days_ago=1, mood=3)  # Sam (bad) and the secret name (good)
+    write(personas, course, days_ago=2, mood=8, interactions=[])
+    client = client_for("patient")
+    html = client.get(reverse("my_diary")).content.decode()
+    section = html[html.index('id="people-heading"') :]
+    assert f'src="{reverse("my_mood_chart")}?chart=people"' in section
+    sam_row = section[section.index(">Sam<") :].split("</tr>")[0]
+    # one day with contact (mood 3) of two logged; the day without had mood 8
+    assert "1 of 2" in sam_row and ">3<" in sam_row.replace(".0", "") and ">8<" in sam_row.replace(".0", "")
+    response = client.get(reverse("my_mood_chart"), {"chart": "people"})
+    assert response.status_code == 200 and response["Content-Security-Policy"] == IMAGE_CSP
+    assert "Sam, 1 day(s) with contact – 3" in response.content.decode()
+    assert AuditEvent.objects.filter(action="diary.read", detail__chart="people").exists()
+
+
+def test_the_patients_people_section_waits_for_an_interaction_and_an_unknown_chart_is_a_400(
+    client_for, personas, course
+):
+    write(personas, course, days_ago=1, interactions=[])
+    client = client_for("patient")
+    assert 'id="people-heading"' not in client.get(reverse("my_diary")).content.decode()
+    response = client.get(reverse("my_mood_chart"), {"chart": "pie"})
+    assert response.status_code == 400 and "chart is mood or people" in response.content.decode()
+
+
 def test_patients_never_see_another_patients_diary(client_for, personas, course, other_course):
     write(personas, course, days_ago=1)
     client = client_for("other_patient")

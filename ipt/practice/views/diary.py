@@ -25,7 +25,7 @@ from ipt.care.access import get_course_for, inventory_for, my_course_or_404
 from ipt.care.models import TreatmentCourse
 from ipt.lib.charts import svg_image_response
 from ipt.lib.forms import posted
-from ipt.practice import diary_chart
+from ipt.practice import diary_chart, diary_stats
 from ipt.practice.diary_access import as_days, diary_entries_for, week_summary
 from ipt.practice.diary_actions import (
     EDIT_WINDOW_DAYS,
@@ -134,6 +134,7 @@ def my_diary(request):
         "recent": recent,
         "recent_days": RECENT_DAYS,
         "missing_days": [past for past in missing if past not in logged] if course.is_active else [],
+        "people": diary_stats.person_stats(as_days(recent)),
         "has_people": any(row.people for row in rows),
     }
     return render(request, "practice/my_diary.html", context, status=400 if refusals else 200)
@@ -200,11 +201,19 @@ def my_diary_day(request, day):
 @require_GET
 @role_required(Role.PATIENT)
 def my_mood_chart(request):
-    """The last 14 days' mood with interactions, as an image (its own CSP, like the timeline's)."""
+    """The last 14 days as an image (its own CSP, like the timeline's): ``?chart=mood`` (default), the
+    mood with interactions, or ``?chart=people``, each person's mood on days with and without contact."""
     course = my_course_or_404(request.user)
+    chart = request.GET.get("chart", "mood")
+    if chart not in CHARTS:
+        return HttpResponse("chart is mood or people.", status=400, content_type="text/plain; charset=utf-8")
     day = today(course)
     days = as_days(_period_entries(request, course, day - timedelta(days=RECENT_DAYS - 1), day))
-    _read(request, course, {"format": "svg", "chart": "mood"})
+    _read(request, course, {"format": "svg", "chart": chart})
+    if chart == "people":
+        return svg_image_response(
+            diary_chart.render_people(diary_stats.person_stats(days)), "mood-by-person.svg"
+        )
     return svg_image_response(diary_chart.render_mood(days), "mood.svg")
 
 
