@@ -16,7 +16,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.urls import resolve, reverse
 
-from ipt.lib.http_queue import SAFE_METHODS, QueuedASGIHandler
+from ipt.lib.http_queue import QueuedASGIHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,77 +75,58 @@ def test_at_most_the_configured_requests_run_at_once_and_the_rest_in_order(setti
     assert all(abs(order.index(n) - n) <= 1 for n in range(8))
 
 
-@pytest.mark.parametrize(
-    ("slow", "quick"),
-    [("GET", "POST"), ("POST", "DELETE"), ("POST", "GET")],
-    ids=["a write passes a page view", "writes wait for each other", "a page view passes a write"],
-)
-def test_writes_and_page_views_have_threads_of_their_own(settings, slow, quick):
-    settings.IPT_HTTP_WRITE_THREADS = 1
-    release = threading.Event()
-    finished = []
-
-    def respond(request):
-        if request.name == "slow":
-            release.wait(5)
-        finished.append(request.name)
-        return HttpResponse()
-
-    handler = _handler(settings, 1, respond)
-    passes = (slow in SAFE_METHODS) != (quick in SAFE_METHODS)
-
-    async def scenario():
-        held = asyncio.create_task(handler.get_response_async(Request("slow", slow)))
-        await asyncio.sleep(0.05)
-        other = asyncio.create_task(handler.get_response_async(Request("quick", quick)))
-        await asyncio.sleep(0.2)
-        assert finished == (["quick"] if passes else []), f"after 0.2 s: {finished}"
-        release.set()
-        await asyncio.gather(held, other)
-
-    asyncio.run(scenario())
-    assert finished == (["quick", "slow"] if passes else ["slow", "quick"])
-
-
 REPORT = "/courses/5e0c8f2e-0a64-4a8c-9a8e-52e933e6bd9d/report.pdf"
+PAGE = Request("page")
+WRITE = Request("write", "POST")
+PDF = Request("report", path_info=REPORT)
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
-    [(REPORT, "/"), (REPORT, "/no/such/page/"), (REPORT, REPORT), ("/", REPORT)],
+    ("held", "other", "passes"),
+    [
+        (PAGE, WRITE, True),
+        (WRITE, Request("delete", "DELETE"), False),
+        (WRITE, PAGE, True),
+        (PDF, PAGE, True),
+        (PDF, Request("404", path_info="/no/such/page/"), True),
+        (PDF, Request("another report", path_info=REPORT), False),
+        (PAGE, PDF, True),
+    ],
     ids=[
+        "a write passes a page view",
+        "writes wait for each other",
+        "a page view passes a write",
         "a page passes a report",
         "a 404 passes a report",
         "reports wait for each other",
         "a report passes a page",
     ],
 )
-def test_slow_views_have_threads_of_their_own(settings, first, second):
-    """A PDF report takes a few hundred milliseconds to make; the quick pages of its worker pass it."""
-    settings.IPT_HTTP_SLOW_THREADS = 1
+def test_writes_slow_views_and_page_views_have_threads_of_their_own(settings, held, other, passes):
+    """A submission should not wait behind page views, nor a page behind a PDF report (hundreds of ms)."""
+    settings.IPT_HTTP_WRITE_THREADS = settings.IPT_HTTP_SLOW_THREADS = 1
     release = threading.Event()
     finished = []
 
     def respond(request):
-        if request.name == "first":
+        if request is held:
             release.wait(5)
         finished.append(request.name)
         return HttpResponse()
 
     handler = _handler(settings, 1, respond)
-    passes = (first == REPORT) != (second == REPORT)
 
     async def scenario():
-        held = asyncio.create_task(handler.get_response_async(Request("first", path_info=first)))
+        first = asyncio.create_task(handler.get_response_async(held))
         await asyncio.sleep(0.05)
-        other = asyncio.create_task(handler.get_response_async(Request("second", path_info=second)))
+        second = asyncio.create_task(handler.get_response_async(other))
         await asyncio.sleep(0.2)
-        assert finished == (["second"] if passes else []), f"after 0.2 s: {finished}"
+        assert finished == ([other.name] if passes else []), f"after 0.2 s: {finished}"
         release.set()
-        await asyncio.gather(held, other)
+        await asyncio.gather(first, second)
 
     asyncio.run(scenario())
-    assert finished == (["second", "first"] if passes else ["first", "second"])
+    assert finished == ([other.name, held.name] if passes else [held.name, other.name])
 
 
 def test_the_pdf_views_are_the_slow_ones():
