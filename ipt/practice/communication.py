@@ -171,7 +171,7 @@ _POSITIVE = _c(
 _SARCASTIC_OPENER = _c(
     r"^\s*(oh,?\s+(great|brilliant|lovely|sure|yes|wonderful|perfect|joy|right|well\s+done|how\s+nice|fab|fabulous|"
     r"marvellous|charming|excellent)|wow,?\s+you\s+(remembered|managed|actually|finally)|"
-    r"(oh,?\s+)?don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)(?=[^.!?]*\bmyself\b)|"
+    r"don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)(?=[^.!?]*\bmyself\b)|"
     r"oh,?\s+don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)|"
     r"(cheers|thanks)\s+((so\s+)?much\s+|a\s+lot\s+)?for\s+(leaving|not|never|forgetting|eating|finishing|using|ignoring|"
     r"waking)|"
@@ -339,7 +339,7 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             lead = words_before[-1] if words_before else ""
             habitual = _ALWAYS_NEARBY.search(clause_before + after)
             if word in _PERSON_QUANTIFIER and lead not in _SUBJECT_LEAD and not habitual:
-                continue
+                continue  # "in front of everyone", "seeing everyone again", "balance everyone's requests"
             if (
                 word in _PERSON_QUANTIFIER
                 and re.match(r"\s+else\b", after)
@@ -351,7 +351,7 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             ):
                 continue  # "no one makes lasagne like Nan did": praise by comparison
             if word in _PERSON_QUANTIFIER and lead in {"guess", "suppose"} and not habitual:
-                continue  # "I guess nobody wants to come": a resigned hint about one occasion  # "in front of everyone", "seeing everyone again", "balance everyone's requests"
+                continue  # "I guess nobody wants to come": a resigned hint about one occasion
             if lead in _SUBJECT_LEAD and _PAST.match(after) and not habitual:
                 continue  # "when nobody came to my talk": one occasion
         if (
@@ -988,7 +988,7 @@ _REQUEST = _c(
     r"\b(would|could|will|does|do)\s+(\w+\s+){1,3}(work|suit)\s+(better\s+)?(for\s+)?(you|us)\b(?=[^.!?]*\?)|"
     r"\bi('d|\s+would)\s+(still\s+|also\s+)?like\s+(one|a|an|some|more|the|us|you|to|it\s+if)\b|"
     r"\bplease\b|"
-    r"\bi('d|\s+would)\s+like\s+(you|us|to|it\s+if)\b|\bi('d|\s+would)\s+love\s+(you|us|it\s+if)\b|"
+    r"\bi('d|\s+would)\s+love\s+(you|us|it\s+if)\b|"
     r"\bi('d|\s+would)\s+appreciate\s+it\s+if\b|"
     r"\bi\s+(want|need)\s+(you|us)\s+to\b|"
     r"\blet's\b(?!\s+(just\s+)?(leave|drop|forget)\s+it\b|\s+not\s+leave\s+it\b)|\blet\s+us\b|"
