@@ -210,7 +210,12 @@ SNAPSHOT_IGNORED_MODELS = {
     "messaging.readstate",
     "accounts.caseloadversion",
 }
-SNAPSHOT_IGNORED_FIELDS = {"accounts.user.last_login", "accounts.apitoken.last_used_at"}
+# Read marks, as the message read state: the patient's first look at an assigned lesson is recorded.
+SNAPSHOT_IGNORED_FIELDS = {
+    "accounts.user.last_login",
+    "accounts.apitoken.last_used_at",
+    "practice.lessonassignment.opened_at",
+}
 
 
 # The personas' world ---------------------------------------------------------------------------
@@ -911,9 +916,20 @@ class Target:
     group: str = ""  # the URL pattern it fills in (targets of one pattern are probed together)
 
 
+# Text parameters that can name something of the world's: the page behind them is probed too, not
+# only the 404 that junk gets (the diary day with an entry, the assigned lesson, the measure charted).
+REAL_TEXT = {
+    "day": lambda: [(timezone.localdate() - timedelta(days=1)).isoformat()],
+    "lesson": lambda: ["communication-skills"],
+    "code": lambda: ["phq9"],
+}
+
+
 def _value_classes(world: World, name: str) -> list[list[str]]:
-    """What to try, most specific first: text params get junk, UUID params the ids they name."""
-    return [[JUNK], [PLAIN_JUNK], world.ids_for(name), INT_VALUES]
+    """What to try, most specific first: text params get junk (and what they can name in the
+    world), UUID params the ids they name."""
+    real = REAL_TEXT[name]() if name in REAL_TEXT else []
+    return [[JUNK, *real], [PLAIN_JUNK, *real], world.ids_for(name), INT_VALUES]
 
 
 def _fill(template: str, names: list[str], matches: Callable[[str], bool], world: World) -> list[dict]:
