@@ -96,6 +96,9 @@ _SHORTHAND = {
     "im": "i'm",
     "ive": "i've",
     "youre": "you're",
+    "youd": "you'd",
+    "youve": "you've",
+    "youll": "you'll",
     "dont": "don't",
     "cant": "can't",
     "didnt": "didn't",
@@ -123,6 +126,12 @@ _SHORTHAND = {
     "wanna": "want to",
     "gonna": "going to",
 }
+# "ur" is "you're" before these, "your" otherwise ("ur mugs").
+_UR_IS_YOU_ARE = re.compile(
+    r"\s+(so|such|a|an|the|not|always|never|being|literally|actually|really|just|too|very|right|wrong|"
+    r"disgusting|unbelievable|joking|kidding|welcome|kind|amazing|the\s+best|\w+ing)\b",
+    re.IGNORECASE,
+)
 _SHORTHAND_WORD = re.compile(r"\b(" + "|".join(_SHORTHAND) + r")\b", re.IGNORECASE)
 
 
@@ -135,6 +144,8 @@ def _expand(text: str) -> tuple[str, list[int]]:
         pieces.append(text[position : m.start()])
         origin.extend(range(position, m.start()))
         word = _SHORTHAND[m.group().lower()]
+        if word == "your" and _UR_IS_YOU_ARE.match(text, m.end()):
+            word = "you're"  # "ur so embarrassing", "no ur right"
         pieces.append(word)
         origin.extend(m.start() + min(k, m.end() - m.start() - 1) for k in range(len(word)))
         position = m.end()
@@ -166,11 +177,12 @@ def _c(pattern: str) -> re.Pattern[str]:
 _POSITIVE = _c(
     r"\b(love|loved|lovely|laugh|smile|happy|proud|good to me|great|kind|there for me|remember|"
     r"thank|thanks|support|safe|special|fun|best|beautiful|amazing|brilliant|welcome|backed|appreciate|"
-    r"cheer\w*\s+(me|us|everyone)\s+up|feel\s+better)\b"
+    r"cheer\w*\s+(me|us|everyone)\s+up|feel\s+better|gorgeous|stunning|handsome|(have|got)\s+my\s+back|"
+    r"know\s+(just\s+)?(what|how)\s+to\s+(say|help|make))\b"
 )
 _SARCASTIC_OPENER = _c(
     r"^\s*(oh,?\s+(great|brilliant|lovely|sure|yes|wonderful|perfect|joy|right|well\s+done|how\s+nice|fab|fabulous|"
-    r"marvellous|charming|excellent)|wow,?\s+you\s+(remembered|managed|actually|finally)|"
+    r"marvellous|charming|excellent|sick|of\s+course,?\s+(the|my|your))|wow[.!]\s+really|loving\s+the\s+new|wow,?\s+you\s+(remembered|managed|actually|finally)|"
     r"don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)(?=[^.!?]*\bmyself\b)|"
     r"oh,?\s+don't\s+(get\s+up|rush|put\s+yourself\s+out|trouble\s+yourself)|"
     r"(cheers|thanks)\s+((so\s+)?much\s+|a\s+lot\s+)?for\s+(leaving|not|never|forgetting|eating|finishing|using|ignoring|"
@@ -184,7 +196,7 @@ _SARCASTIC_OPENER = _c(
     r"of\s+course\s+you\s+(did|do|are|were|have|would|didn't|don't|forgot|won't|wouldn't|couldn't)|((well|oh),?\s+)?look\s+who('s|\s+has|\s+decided|\s+finally)|"
     r"about\s+time|nice\s+going|way\s+to\s+go|big\s+deal|whoop(-|\s)?de(-|\s)?doo|lucky\s+me|"
     r"well,?\s+that\s+was\s+(clever|smart|helpful|useful|brilliant|great|nice|productive)|"
-    r"(congratulations|well\s+done|bravo|good\s+job),?\s+you('ve|\s+have)?\s+(managed|finally|actually|really|just)|"
+    r"(congratulations|congrats|well\s+done|bravo|good\s+job),?\s+you('ve|\s+have)?\s+(managed|finally|actually|really|just|won)|"
     r"(great|brilliant|lovely|perfect|fantastic|wonderful|marvellous|super|excellent|charming|terrific)[,!.]+\s*"
     r"(?=(just\s+)?(another|again|more\s+\w+|so\s+(now\s+)?(i'm|i\s+am|i\s+have|i've|i\s+get|we're|you're|now)|"
     r"just\s+what\s+(i|we)|as\s+usual|that's\s+all\s+(i|we)\s+need|now\s+(i|we)\s+(have|get|'ve|can't)|"
@@ -205,7 +217,8 @@ _GENERAL_WORDS = _c(
     r"a\s+(hundred|thousand|million)\s+times|none\s+of\s+(you|them)(\s+(ever|even))?|"
     r"(like|as\s+if)\s+you('ve|\s+have|'d|\s+had)?\s+ever|"
     r"every\s+(single\s+)?(christmas|birthday|holiday|summer|winter|year|month|visit|conversation|argument|"
-    r"row|family\s+\w+)|the\s+only\s+time|as\s+ever|"
+    r"row|family\s+\w+)|the\s+only\s+time|as\s+ever|whenever(?=\s+(i|we)\b[^.!?]*\byou\b)|24/7|24-7|day\s+and\s+night|night\s+and\s+day|"
+    r"only\s+(ever\s+)?(ring|rings|call|calls|phone|phones|text|texts|visit|visits|come|comes|turn\s+up|get\s+in\s+touch)\s+when|"
     r"every\s+(single\s+|bloody\s+|damn\s+|last\s+)?(?!("
     + _DAY_NAMES
     + r"|one|other|now|so|bit|once|reason|right|chance|intention|confidence|sympathy|respect|"
@@ -293,6 +306,7 @@ _PAST = _c(
 )
 
 
+_ADDRESSEE = _c(r"\b(you|your|you're|we|us|our)\b")
 _PERSON_WORD = _c(
     r"\b(you|your|we|us|our|me|my|i|i'm|i've|he|she|they|him|her|them|everyone|everybody|nobody|no\s+one|someone)\b"
 )
@@ -347,7 +361,7 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             ):
                 continue  # "like everyone else": a comparison
             if word in _PERSON_QUANTIFIER and re.search(
-                r"\blike\s+(\w+\s+){1,2}(did|does|do|used\s+to)\b", after, _FLAGS
+                r"\blike\s+(\w+\s+){1,2}(did|does|do|used\s+to)\b|\blike\s+you\s*[.!]*$", after, _FLAGS
             ):
                 continue  # "no one makes lasagne like Nan did": praise by comparison
             if word in _PERSON_QUANTIFIER and lead in {"guess", "suppose"} and not habitual:
@@ -360,6 +374,30 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             and not _PERSON_WORD.search(_sentence_of(text, (m.start(), m.end())))
         ):
             continue  # "the car park is always rammed": a fact about a thing, not about the other person
+        if (
+            word == "never"
+            and not clause_before.strip()
+            and re.match(r"\s+(thought|imagined|expected|knew|dreamed|dreamt)\b", after, _FLAGS)
+        ):
+            continue  # "Never thought I'd see Dad on a jet ski": "I" left out, about oneself
+        if (
+            word == "always"
+            and re.search(r"\b(?!This|That|It|Everything|Nothing)[A-Z][a-z]+\s+$", before)
+            and not _ADDRESSEE.search(_sentence_of(text, (m.start(), m.end())))
+        ):
+            continue  # "Grandma always said…": about someone else, not the person spoken to
+        if (
+            word == "always"
+            and re.search(r"\b(it's|it\s+is|it\s+was)\s+$", before, _FLAGS)
+            and not re.match(r"\s+(me|you|us|about|the\s+same|your|my)\b", after, _FLAGS)
+        ):
+            continue  # "it's always rammed": a fact about a place
+        if word == "always" and re.match(
+            r"\s+(up\s+for|happy\s+to|glad\s+to|here\s+for|there\s+for)\b", after, _FLAGS
+        ):
+            continue  # "I'm always up for a curry": a warm offer
+        if word == "never" and not clause_before.strip() and re.match(r"\s+forget\b", after, _FLAGS):
+            continue  # "never forget that": an imperative
         if word == "never" and _NEVER_FAILS.match(after):
             continue  # "you never let me down": praise
         if word == "nothing" and re.match(
@@ -368,7 +406,7 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             continue  # "nothing makes me happier than…"
         clause = clause_before + m.group() + after
         negated_good = word == "never"
-        if not sarcastic and not negated_good and _POSITIVE.search(clause):
+        if not sarcastic and not negated_good and _POSITIVE.search(clause) and not _FAVOURED.search(clause):
             continue  # "you always make me laugh", "everyone had a great time"; not "we never do anything fun"
         spans.append((m.start(), m.end()))
     return spans
@@ -377,7 +415,8 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
 # Names people call each other: an insult, and aimed at "you" an accusation too.
 _INSULT_NOUN = (
     r"(liar|snake|slob|pig|cow|prat|muppet|coward|bully|hypocrite|brat|leech|snob|jerk|fool|idiot|moron|"
-    r"loser|creep|waste\s+of\s+space|nightmare|disgrace|narcissist|control\s+freak|drama\s+queen)"
+    r"loser|creep|waste\s+of\s+space|nightmare|disgrace|narcissist|control\s+freak|drama\s+queen|witch|git|"
+    r"dick|bastard|cow|old\s+woman|old\s+man)"
 )
 _NEGATIVE_TRAIT = (
     r"(selfish|lazy|useless|pathetic|hopeless|impossible|ridiculous|childish|stupid|an?\s+idiot|"
@@ -385,13 +424,16 @@ _NEGATIVE_TRAIT = (
     r"rude|mean|cruel|thoughtless|inconsiderate|unreliable|controlling|arrogant|unbearable|"
     r"insensitive|ungrateful|irresponsible|careless|incompetent|clueless|two-faced|manipulative|"
     r"spoilt|spoiled|a\s+hypocrite|a\s+bully|a\s+coward|an?\s+(complete|total|absolute|utter)\s+\w+|"
+    r"disgusting|gross|vile|fake|so\s+fake|two-faced|so\s+embarrassing|embarrassing|a\s+grown\s+(man|woman|adult)|"
     r"an?\s+(\w+\s+)?" + _INSULT_NOUN + r")"
 )
 # Acts a listener hears as an accusation when "you" did them (past, present or "have been -ing").
 _BLAME_ACT = (
     r"(ruined|ruin|wrecked|spoil(ed|t)?|let\s+me\s+down|poisoned|turned\s+[\w\s]{0,20}against\s+me|"
     r"took\s+(the\s+)?credit|(had|have|'ve\s+had)\s+it\s+in\s+for|picked\s+on|pick\s+on|picking\s+on|"
-    r"told\s+[\w\s]{0,20}my\s+(news|secret|business)|moved\s+my|cancelled\s+my|changed\s+my|"
+    r"told\s+[\w\s]{0,20}my\s+(news|secret|business)|told\s+\w+\s+what\s+i\s+(said|told\s+you)|moved\s+my|cancelled\s+my|"
+    r"changed\s+my|left\s+me\s+on\s+read|still\s+(left|went|did|said|forgot)|knew\s+(full\s+well|perfectly\s+well|exactly)|"
+    r"been\s+on\s+at\s+me|left\s+the\s+\w+\s+(on|open|running|unlocked)|"
     r"upset\s+(me|mum|dad|everyone|the\s+\w+)|ignored|ignore|ignoring|embarrassed|"
     r"humiliated|treat\s+me\s+like|treated\s+me\s+like|set\s+me\s+up|left\s+me|forget|forgot|messed\s+up|"
     r"broke|lied|lie\s+to\s+me|lying|betrayed|abandoned|ditched|dumped|blamed|undermined|"
@@ -412,7 +454,7 @@ _BLAME = _c(
     r"ignored|lied|interfered|left|decided|insisted|had\s+to|always)\b|"
     # you + a blameworthy act
     r"\byou(\s+|'ve\s+|\s+have\s+|\s+just\s+|'ve\s+just\s+|'ve\s+been\s+|\s+have\s+been\s+|'re\s+)"
-    + r"(managed\s+to\s+)?"
+    + r"((literally|actually|clearly|totally|completely|basically)\s+)?(managed\s+to\s+)?"
     + _BLAME_ACT
     + r"\b|"
     r"\byou('re|\s+are)\s+(acting|behaving|being)\s+(like|so|really|ridiculous|unfair|selfish|childish|unreasonable|"
@@ -427,12 +469,24 @@ _BLAME = _c(
     r"\byou\s+(broke|broken)\s+(your|my)\s+(promise|word|trust)\b|"
     # you + not caring, not trying, not even
     r"\byou\s+(clearly\s+|just\s+|really\s+|obviously\s+)?(don't|do\s+not|didn't|did\s+not)\s+(even\s+)?"
-    r"(care|listen|try|help|bother|show\s+up|understand|think|notice|ask|appreciate)\b|"
+    r"(care|listen|try|help|bother|show\s+up|understand|think|notice|ask|appreciate|give\s+a\s+(toss|damn|monkey's|stuff))\b|"
     r"\byou\s+(can't|couldn't|didn't|don't|won't|wouldn't|never)\s+even\b|"
     r"\byou\s+(couldn't|can't)\s+(even\s+)?be\s+bothered\b|"
     r"\byou('ve|\s+have)?\s*(got\s+)?(no|not\s+a)\s+(idea|clue)\b|\byou\s+(don't|do\s+not)\s+have\s+a\s+clue\b|"
     r"\byou\s+only\s+(ever\s+)?(think|care)\s+about\s+(yourself|you)\b|\byou\s+(think|care)\s+only\s+about\s+(yourself|you)\b|"
-    r"\btypical\s+you\b|\bwhat\s+an?\s+(\w+\s+)?" + _INSULT_NOUN + r"\s+you\s+(are|were)\b|"
+    r"\btypical\s+you\b|\byou\s+(\w+[\s-]+){0,2}" + _INSULT_NOUN + r"\s*[.!]|"
+    r"\b(always|never)\s+you\s+(are|do|have|go|talk|say|want)\b|\bwhenever\s+(i|we)\b[^.!?]*\byou\s+(?!know\b)\w+|"
+    r"\b(it's|it\s+is)\s+(always|constantly|all|only\s+ever)\s+about\s+(you|your)\b|"
+    r"\balways\s+(at\s+the\s+)?(bottom|last)\s+(of\s+)?your\s+(list|priorities)\b|"
+    r"\bevery\s+(single\s+|bloody\s+|damn\s+)?\w+\s+(\w+\s+){0,3}ends\s+with\s+you\b|"
+    r"\byou(\s+lot|\s+guys|\s+all)?\s+only\s+(ever\s+)?(ring|call|phone|text|visit|come|turn\s+up|get\s+in\s+touch|bother)\b|"
+    r"\byou('ve|\s+have)?\s+(got|have|find|found)\s+(time|money)\s+for\b[^.!?]*\bbut\s+(never|not)\b|"
+    r"\bif\s+you\s+were\s+(that|so|really)\s+\w+\s*,?\s*you('d|\s+would)\s+have\b|"
+    r"\bhow\s+(have|has|did|could)\s+you\s+not\s+(noticed|notice|seen|see|realised|realized|known)\b|"
+    r"\bwouldn't\s+(have\s+)?kill(ed)?\s+you\b|\bwhat's\s+that\s+(all\s+)?about\s*\?|"
+    r"\byou\s+couldn't\s+organi[sz]e\s+a\b|"
+    r"\byou\s+\w+[^.!?]*\band\s+now\s+(i|we|she|he|they)('m|'re|\s+am|\s+are|\s+is|\s+have\s+to|\s+won't|\s+can't|"
+    r"\s+don't)\b|\bwhat\s+an?\s+(\w+\s+)?" + _INSULT_NOUN + r"\s+you\s+(are|were)\b|"
     r"\bevery\s+(single\s+|bloody\s+|damn\s+|flipping\s+)?time\b[^.!?]*,\s*you\s+(?!know\b)\w+|\b(it's|it\s+is|it\s+was)\s+never\s+your\s+fault\b|"
     r"\b(is|was|will\s+be)\s+(ever|never)\s+(good\s+)?enough\s+for\s+you\b|"
     r"\bthe\s+only\s+time\s+(i|we)\s+(ever\s+)?(hear|see|get)\b[^.!?]*\byou(r)?\b|"
@@ -459,6 +513,10 @@ _BLAME = _c(
     r"\bwhat('s|\s+is)\s+(wrong\s+with\s+you|your\s+problem)\b|\bwho\s+do\s+you\s+think\s+you\s+are\b|"
     r"\byou('ve|\s+have)?\s+((literally|just|basically|honestly|seriously|actually)\s+)?(always|never|only\s+ever)\b|\byou('re|\s+are)\s+(always|constantly|forever|never)\b|"
     r"\byou('re|\s+are|\s+were)\s+(always|constantly|so|such|being|just|an?|the)?\s*" + _NEGATIVE_TRAIT
+)
+# "You've always loved him more": warm words, a complaint of favouritism.
+_FAVOURED = _c(
+    r"\b(him|her|them|\w+)\s+(more|better)\s+than\s+me\b|\b(loved|liked|preferred|favoured)\s+\w+\s+more\b"
 )
 _THANKS_TO_YOU = _c(r"\bthanks\s+to\s+you\b")
 # Outcomes that make "because of you" / "thanks to you" grateful rather than accusing.
@@ -526,7 +584,13 @@ def _blame(text: str) -> list[tuple[int, int]]:
                 and not _BAD_OUTCOME.search(sentence)
             ):
                 continue  # "because of you I got through the worst year"
-            if _POSITIVE.search(clause) and not re.search(r"\b(never|don't|didn't|can't)\b", clause, _FLAGS):
+            if group.startswith("without") and re.search(r"\bplease\b", sentence, _FLAGS):
+                continue  # "please don't post photos without asking me first": a request
+            if (
+                _POSITIVE.search(clause)
+                and not re.search(r"\b(never|don't|didn't|can't)\b", clause, _FLAGS)
+                and not _FAVOURED.search(clause)
+            ):
                 continue  # "you always make me laugh", "you make me happy"
             if group.startswith(("if you", "i ", "we ")) and _GOOD_OUTCOME.search(sentence):
                 continue  # "if you hadn't helped me I'd never have made it"
@@ -541,7 +605,8 @@ _INDEFINITE = r"(someone|somebody|anyone|anybody|people|some\s+people|there\s+(w
 _HINT = _c(
     # wistful "it would be nice if someone…" (but "…if you could…" is a polite request)
     r"(\b(it\s+would|it'd|wouldn't\s+it|would\s+it\s+not)\s+|^\s*(would\s+)?)(be\s+(so\s+|really\s+|quite\s+)?"
-    r"(nice|lovely|great|good|helpful|handy|wonderful|a\s+nice\s+change|a\s+change)|help|make\s+a\s+(nice\s+|big\s+)?change)"
+    r"(nice|lovely|great|good|helpful|handy|wonderful|a\s+nice\s+change|a\s+change)|help|mean\s+(a\s+lot|so\s+much|the\s+world)|"
+    r"make\s+a\s+(nice\s+|big\s+)?change)"
     r"\s+(if\s+" + _INDEFINITE + r"|to)\b|"
     r"\bif\s+only\b|\bi\s+wish\s+(someone|somebody|people|you\s+would|you'd|i\s+had\s+(someone|some\s+help))\b|"
     # resigned guesses: "I guess nobody…", "I suppose you're busy", "I suppose I'll just…"
@@ -562,7 +627,16 @@ _HINT = _c(
     r"\bi\s+could\s+(really\s+|honestly\s+)?(do|use)\s+with\b|\bwouldn't\s+hurt\s+(to|if)\b|"
     r"\bi('d|\s+would)\s+(really\s+|so\s+)?(love|kill\s+for|give\s+anything\s+for)\s+(a|an|some)\b|"
     # a problem left standing, said to be noticed: "the smoke alarm's been beeping for three days now"
-    r"\b(has|have|'s|'ve)\s+been\s+\w+ing\s+for\s+(\w+\s+)?(days|weeks|months|ages)\b|"
+    r"\b(?!(i|you|we|they|he|she)\b)\w+('s|\s+has|\s+have)\s+been\s+\w+(ing)?\s+(\w+\s+){0,4}for\s+(a\s+|\w+\s+)?(days?|weeks?|fortnight|months?|ages|years?)\b|"
+    r"\b(just\s+saying|just\s+putting\s+(that|it)\s+out\s+there|not\s+that\s+i'm\s+counting|just\s+so\s+you\s+know|"
+    r"if\s+any(one|body)\s+cares|not\s+that\s+it\s+matters(\s+to\s+any(one|body))?|not\s+being\s+funny\s+but|"
+    r"not\s+sure\s+if\s+any(one|body)('s|\s+has)\s+noticed|i\s+don't\s+suppose\s+any(one|body)|in\s+case\s+you\s+hadn't\s+noticed)\b|"
+    r"^\s*(it'd\s+|it\s+would\s+|would\s+)?be\s+a\s+(shame|pity)\s+if\b|"
+    r"\bwhoever\s+(keeps|kept|has\s+been|is|took|ate|used|left)\b|"
+    r"\b(nobody|no\s+one)\s+(ever\s+)?(refills|empties|replaces|cleans|washes|takes|puts|changes|tidies|offers)\b|"
+    r"\b(someone|somebody)\s+(with\s+(a\s+|an\s+)?\w+\s+)?(might|could)\s+(think\s+about|consider|offer)\b|"
+    r"\bneeds\s+(new|a\s+new|fixing|doing|sorting|mowing|cleaning|emptying|walking|changing)\b|"
+    r"\bme\s+and\s+the\s+(cat|dog|telly|tv)\b|"
     r"\b\w+('s|\s+is|\s+are)\s+(still\s+)?(hanging\s+off|leaking|dripping|blocked|beeping|flickering|squeaking|"
     r"falling\s+apart)\s+(again|still)\b|"
     r"\bgetting\s+(a\s+bit\s+|rather\s+|far\s+|way\s+)?(much|too\s+much|heavy|hard)\s+for\s+me\b|"
@@ -674,7 +748,18 @@ _UNSTATED = _c(
     r"\byou\s+(should|ought\s+to)('ve|\s+have)\s+(worked|figured)\s+(it|that|this)\s+out\b|"
     r"\byou'd\s+think\s+(a|an|any|your|my|the)\s+\w+\s+would\b|"
     r"\byou('re|\s+are)\s+the\s+one\s+(who|that)\s+should\s+(understand|know|get|see|realise|realize)\b|"
-    r"\b(shouldn't|should\s+not)\s+take\s+[^.!?]*\bfor\s+you\s+to\s+(realise|realize|notice|see|know|understand|work)\b"
+    r"\b(shouldn't|should\s+not)\s+take\s+[^.!?]*\bfor\s+you\s+to\s+(realise|realize|notice|see|know|understand|work)\b|"
+    r"\byou'd\s+have\s+to\s+be\s+blind\b|\bany(one|body)\s+with\s+(eyes|half\s+a\s+brain)\s+(could|would|can)\b|"
+    r"\bhow\s+(have|has|did|could)\s+you\s+not\s+(noticed|notice|seen|see|realised|realized|known)\b|"
+    r"\bi'm\s+not\s+(going\s+to\s+)?tell(ing)?\s+you\s+what\s+i\s+want\b|\byou\s+should\s+just\s+(get\s+it|know|guess)\b|"
+    r"\b(somebody|someone|anyone)\s+would\s+(think|have\s+thought)\s+to\b|\bgo(es)?\s+without\s+saying\b|"
+    r"\bany\s+(other\s+)?(decent\s+|normal\s+|real\s+|good\s+)?(friend|partner|husband|wife|sister|brother|son|daughter|"
+    r"mother|father|mate|manager|person|parent)\s+would\b|"
+    r"\byou'd\s+think\s+(a|an|any|your|my|the)\s+(\w+\s+)?\w+\s+(would|wouldn't)\b|"
+    r"\b(have\s+to\s+)?spell\s+(it\s+|this\s+|that\s+)?out\b|\bif\s+i\s+have\s+to\s+(ask|tell|remind)\b|"
+    r"\byou\s+(might|could)\s+have\s+(guessed|known|realised|realized|noticed|thought)\b|"
+    r"\bi\s+(shouldn't|should\s+not)\s+need\s+(a|an)\b|\bi('d|\s+would)\s+have\s+(hoped|expected)\s+you('d|\s+would)\b|"
+    r"\bwouldn't\s+(have\s+)?kill(ed)?\s+you\b|\bshouldn't\s+(still\s+)?be\s+a\s+surprise\b"
 )
 
 
@@ -684,9 +769,9 @@ def _unstated(text: str) -> list[tuple[int, int]]:
 
 _WITHDRAWAL = _c(
     # dismissal: "whatever", "fine.", "never mind", "forget it", "doesn't matter"
-    r"^\s*(ok(ay)?[,.]?\s+|oh\s+)?whatever\b(?!\s+(you\s+(decide|choose|need|fancy|prefer)|happens|works|suits))|"
+    r"^\s*(ok(ay)?[,.]?\s+|oh\s+)?whatever\s*([.,!;]|$|\s+then\b|\s+i\s+don't\s+care\b)|"
     r"\bwhatever\s*[.!]|"
-    r"\bwhatever\s+(you\s+say|makes\s+you\s+happy|you\s+think)\b|"
+    r"\bwhatever\s+(you\s+say|makes\s+you\s+happy|you\s+think|you\s+want|you\s+like)\s*([.,!;]|$)|"
     r"^\s*(ok(ay)?[,.]?\s+)?fine\s*[,.!](?!\s*(thanks|thank\s+you|and\s+you|how\s+are))|^\s*fine\s+then\b|"
     r"\bnever\s*mind\b(?!\s+(the|your|my|his|her|their|that|this|those|these|a|an|about\s+(the|your|my))\b)|"
     r"\bforget\s+(it|about\s+it|i\s+(said|mentioned|asked|brought)\b|(that\s+)?i\s+said\s+anything)|"
@@ -697,8 +782,17 @@ _WITHDRAWAL = _c(
     r"\b(suit|please)\s+yourself\b|\bhave\s+it\s+your\s+(own\s+)?way\b|\bsee\s+if\s+i\s+care\b|"
     r"\b(it's|it\s+is)\s+your\s+(life|call|funeral|problem)\s*[.!]?\s*$|"
     # giving up: "I give up", "I'm done", "I don't care any more", "there's no point"
-    r"\bi\s+give\s+up\b|\bi'm\s+out\b|\bcan't\s+be\s+bothered\b|\bi\s+couldn't\s+care\s+less\b|"
-    r"\b(i'm|i\s+am)\s+past\s+caring\b|^\s*do\s+whatever\s*[,.!]|\b(i'm|i\s+am)\s+not\s+bothered\s*[.!]?\s*$|"
+    r"\bi\s+give\s+up\b|\bi'm\s+out\s*([.!]|$)|\bcan't\s+be\s+bothered\b|\bi\s+couldn't\s+care\s+less\b|"
+    r"\b(i'm|i\s+am)\s+past\s+caring\b|\bcan't\s+be\s+arsed\b|^\s*(k|ok)\s*[.!]?\s*$|\bnoted\s*[.!,]?\s*bye\b|"
+    r"^\s*(nope[.,!]?\s+)?not\s+(getting\s+into|doing|having|discussing)\s+(this|it|that)\b|"
+    r"\b(we'll|i'll)\s+(just\s+)?leave\s+it(\s+there)?\s*[.!]|\bnothing\s+left\s+for\s+this\b|"
+    r"\bi('d|\s+would)\s+rather\s+not\s+(get\s+into|talk\s+about|discuss|go\s+into|go\s+over)\b|"
+    r"\bend\s+of\s*[.!]*\s*$|\b(we're|we\s+are)\s+not\s+(discussing|talking\s+about|doing)\s+(this|it|that|my|your)\b|"
+    r"\bi\s+can't\s+keep\s+(having|doing)\s+this\b|\bdon't\s+bother\s+(replying|answering|calling|texting|explaining)\b|"
+    r"\b(there's|there\s+is)\s+no\s+point\s*[,.!]|\bi'll\s+just\s+put\s+up\s+with\s+it\b|^\s*let's\s+not\s*[.!]|"
+    r"\b(i'm|i\s+am)\s+not\s+(even\s+)?going\s+to\s+(reply|respond|answer|dignify)\b|"
+    r"^\s*((honestly|seriously|just|no),?\s+)?leave\s+it\s*,|\byou('ve|\s+have)\s+won\s+(the\s+argument|again)\b|"
+    r"^\s*do\s+whatever\s*[,.!]|\b(i'm|i\s+am)\s+not\s+bothered\s*[.!]?\s*$|"
     r"\b(i'm|i\s+am)\s+done(\s+(talking|arguing|trying|explaining|with\s+(this|you|it|us|trying|arguing|talking)))?\s*([.!,]|$)|"
     r"\b(i'm|i\s+am)\s+done\s+(talking|arguing|trying|explaining)\b|"
     r"\bi\s+(don't|do\s+not)\s+(even\s+)?care\s+(any\s*more|now)\b|^\s*(i\s+)?(don't|do\s+not)\s+care\s*[.!]|"
@@ -731,7 +825,8 @@ _COME_BACK = _c(
     r"in\s+the\s+morning|when\s+(i've|i\s+have|we've|we\s+have)\s+(calmed|cooled|slept)|once\s+i've)\b"
 )
 _REFUSAL = _c(
-    r"^\s*(i\s+don't\s+want|i'm\s+not|i\s+am\s+not|i\s+won't|i'm\s+done|i\s+am\s+done|leave|drop|let's|we're)"
+    r"^\s*(i\s+don't\s+want|i'm\s+not|i\s+am\s+not|i\s+won't|i'm\s+done|i\s+am\s+done|leave|drop|let's|we're|"
+    r"i'd\s+rather\s+not|not\s+getting\s+into)"
 )
 
 
@@ -788,6 +883,15 @@ _INSULT = _c(
     r"\bcan\s+do\s+no\s+wrong\b|\bgrac(e|es|ed|ing)\s+us\s+with\b|\b(alright|all\s+right)\s+for\s+some\b|"
     r"\bi'm\s+sure\s+[^.!?]*\bmore\s+important\s+than\b|\b(nice|good|great)\s+to\s+know\s+where\s+i\s+stand\b|"
     r"\b(are\s+you\s+)?happy\s+now\s*\?|,\s*(really|very|so|how)\s+(thoughtful|considerate|helpful|mature|kind|nice)\s*[.!]*$|"
+    r"\byou('re|\s+are)\s+(so\s+|such\s+an?\s+)?(embarrassing|disgusting|gross|vile)\b|\brolling\s+out\s+the\s+red\s+carpet\b|\bpushed\s+the\s+boat\s+out\b|\bso\s+much\s+more\s+important\s+than\b|"
+    r"\band\s+there\s+it\s+is\b|\bthe\s+famous\s+\w+|\b(shocker|shock\s+horror|colou?r\s+me\s+surprised|quelle\s+surprise)\b|"
+    r"\bgolden\s+(child|boy|girl)\b|\btalk\s+to\s+the\s+hand\b|\b(ok|okay|k)\s+boomer\b|\bclass\s+act\b|"
+    r"\bi'll\s+take\s+that\s+as\s+a\s+no\b|\bhe\s+lives\b|\bto\s+what\s+do\s+i\s+owe\s+the\s+(honour|pleasure)\b|"
+    r"\blove\s+that\s+for\s+me\b|\bvery\s+(eco|mature|grown-up|adult|helpful|considerate)\s*[.!]*$|"
+    r"\b(careful|mind),?\s+you\s+(might|don't)\s+(sprain|strain|hurt|pull|break)\b|\bcouldn't\s+organi[sz]e\s+a\b|"
+    r"\byou\s+(\w+[\s-]+){0,2}" + _INSULT_NOUN + r"\s*[.!]|\byou('re|\s+are)\s+(so\s+)?fake\b|\btwo-faced\b|"
+    r"\byou('ve|\s+have)\s+won\s+(the\s+argument|again)\b|^\s*(sure|yeah|right|oh),?\s+because\b|"
+    r"^\s*(really\s+)?(clever|smart|charming|classic|embarrassing|legend|shocker)\s*[.!]+\s*$|"
     r"\bi'm\s+(so|truly|really)\s+(impressed|honoured|flattered)\b(?=[^.!?]*(not|finally|actually|only|bother|"
     r"remembered|managed))"
 )
@@ -803,7 +907,7 @@ _SINCERE = _c(
 # Praise that opens a sentence about something happening again: "Brilliant, another anniversary at your sister's."
 _PRAISE_OPENER = _c(
     r"^\s*((oh|yeah|yes|well),?\s+)?(great|brilliant|lovely|perfect|fab|fabulous|fantastic|wonderful|marvellous|superb|"
-    r"super|excellent|terrific|charming)\b"
+    r"super|excellent|terrific|charming|top\s+work|nice\s+work|great\s+work|good\s+job|nice\s+one)\b"
 )
 _AGAIN = _c(r"\b(another|again|as\s+(ever|usual|always)|yet\s+again)\b")
 
@@ -871,18 +975,23 @@ _FEELING_WORDS = (
     r"burnt\s+out|burned\s+out|at\s+the\s+end\s+of\s+my\s+tether|at\s+my\s+wits'?\s+end|struggling|"
     r"overlooked|dismissed|taken\s+for\s+granted|unimportant|unwanted|unseen|disrespected|belittled|"
     r"patroni[sz]ed|judged|abandoned|sidelined|excluded|pushed\s+away|second\s+best|heartbroken|"
-    r"panicked|panicking|petrified|distraught|upset|grieving|homesick|wound\s+up|wrecked)"
+    r"panicked|panicking|petrified|distraught|upset|grieving|homesick|wound\s+up|wrecked|rattled|freaked\s+out|flat|"
+    r"buzzing|narked|miffed|gutted|shaken\s+up|lost|lonely)"
 )
 _I_FEEL = _c(
     r"\bi(\s+|(?='))(feel|felt|am\s+feeling|'m\s+feeling|was\s+feeling|have\s+been\s+feeling|'ve\s+been\s+feeling|"
     r"get|got|'m|am|was|'ve\s+been|have\s+been)\s+"
     r"((so|really|very|a\s+bit|a\s+little|quite|pretty|rather|incredibly|deeply|truly|completely|totally|"
-    r"absolutely|more\s+and\s+more|a\s+lot\s+more|kind\s+of|sort\s+of|super|lowkey)\s+)*"
-    + _FEELING_WORDS
-    + r"\b|"
-    r"\bi('m|\s+am|\s+was)\s+not\s+(really\s+)?(comfortable|happy|okay|ok|coping)\b"
+    r"absolutely|more\s+and\s+more|a\s+lot\s+more|kind\s+of|sort\s+of|super|lowkey|genuinely|honestly|properly|actually|"
+    r"seriously|just)\s+)*" + _FEELING_WORDS + r"\b|"
+    r"\bi('m|\s+am|\s+was)\s+not\s+(really\s+)?(comfortable|happy|okay|ok|coping)\b|"
+    r"\bi('m|\s+am|'ve\s+been|\s+have\s+been)\s+(lying\s+awake|crying|not\s+sleeping)\b"
 )
-_I_FEEL_COMPACT = _c(r"\bi('m|'ve\s+been)\s+((so|really|very|a\s+bit|quite)\s+)*" + _FEELING_WORDS + r"\b")
+_I_FEEL_COMPACT = _c(
+    r"\bi('m|'ve\s+been)\s+((so|really|very|a\s+bit|quite|actually|genuinely|honestly)\s+)*"
+    + _FEELING_WORDS
+    + r"\b"
+)
 _THOUGHT = (
     r"(like|that|as|if|you|he|she|it|they|we|this|these|those|my|your|his|her|their|our|the|a|an|"
     r"there|so|strongly|sure|certain|about|for|to|when|because|what|how|why|fine|ok|okay|good|well)"
@@ -925,6 +1034,10 @@ def _i_statement(text: str) -> list[tuple[int, int]]:
                 _FLAGS,
             ):
                 continue  # "you'd know why I'm upset": a reported feeling inside another claim
+            if re.match(
+                r"\s+to\s+(go|help|do|take|wait|pay|drive|cover|come|go\s+along)\b", text[m.end() :], _FLAGS
+            ) and re.search(r"\b(happy|glad|pleased)$", m.group(), _FLAGS):
+                continue  # "I'm happy to go along with it": willing, not a feeling
             spans.append((m.start(), m.end()))
     return _merge(spans)
 
@@ -935,9 +1048,10 @@ _EVENT = (
     r"one-to-one|interview|holiday|trip|flight|christening|barbecue|bbq|drinks|birthday\s+(drinks|party|dinner)|"
     r"review|session|school\s+run|break-up|breakup|game|gig|birthday|christmas|operation|anniversary|festival|"
     r"surgery|accident|exam|scan|results|leaving\s+do|hen\s+do|stag\s+do|reunion|graduation|recital|play|show|"
-    r"parents'\s+evening|half-term|half\s+term|bank\s+holiday)"
+    r"parents'\s+evening|half-term|half\s+term|bank\s+holiday|vigil|memorial|wake|hen|stag|opening|exhibition|"
+    r"training\s+day|open\s+day|sports\s+day|away\s+day|valentine's)"
     # "the wedding planning", "the meeting pods": about the event, or not an event at all
-    r"(?!\s+(planning|plans|pods?|rooms?|notes|minutes|invites?|list|budget|stuff|space|area))"
+    r"(?!\s+(planning|plans|pods?|rooms?|notes|minutes|invites?|list|budget|stuff|space|area|card|present|gift|cake))"
 )
 _SPECIFIC = _c(
     r"\b(on\s+)?" + _DAY + r"('s)?(\s+(morning|afternoon|evening|night))?\b|"
@@ -948,13 +1062,15 @@ _SPECIFIC = _c(
     r"\bat\s+the\s+weekend\b|\b(last|next|this)\s+" + _EVENT + r"\b|"
     r"\b(christmas|new\s+year's|easter|thanksgiving)(\s+(day|eve|dinner|lunch))?\b|"
     r"\b(at|after|before|during|in|on|to|than|from|with|until|till)\s+(the|your|my|our|his|her|their|\w+'s)"
-    r"\s+(\w+('s)?\s+)?" + _EVENT + r"\b|"
+    r"\s+([\w-]+('s)?\s+)?" + _EVENT + r"\b|"
+    r"\b(the|your|my|our)\s+([\w-]+\s+)?" + _EVENT + r"\s+with\s+(your|my|our|his|her|the)\b|"
+    r"\bhow\s+(the|your|my)\s+([\w-]+\s+)?" + _EVENT + r"\s+went\b|\bby\s+the\s+weekend\b|"
     r"\b(the|our|your|my)\s+(whole\s+)?(holiday|trip|flight|wedding|funeral)\b(?!\s+(planning|plans|list|budget))|"
-    r"\bon\s+the\s+\d{1,2}(st|nd|rd|th)\b|\bon\s+(mon|tues?|weds?|thurs?|fri|sat|sun)\b|"
+    r"\bon\s+the\s+\d{1,2}(st|nd|rd|th)\b|\b(on|by)\s+(mon|tues?|weds?|thurs?|fri|sat|sun)\b|"
     r"\bafter\s+dinner\b|\bon\s+(his|her|our|their|your|my)\s+anniversary\b|"
     r"\b(missed|forgot|forgotten|forgetting|remembered|remembering|skipped|ruined|wrecked|spoiled|spoilt|cancelled|left)\s+"
     r"(the|your|my|our|his|her|their|\w+'s)\s+(\w+\s+)?" + _EVENT + r"\b|"
-    r"\b(the|our|your|my|his|her|their)\s+first\s+(date|kiss|holiday|christmas|day|night|week|home|flat|house|trip|"
+    r"\b(the|our|your|my|his|her|their|it's\s+our)\s+first\s+(\w+\s+)?(date|kiss|holiday|christmas|day|night|week|home|flat|house|trip|valentine's|"
     r"dance|meeting|anniversary)\b|"
     r"\b(\w+'s|my|your|our|his|her)\s+(\w+(tieth|teenth)|twenty-first|\d+(st|nd|rd|th))(\s+birthday)?\b|"
     r"\bwhen\s+(you|we|i|he|she|they|my\s+\w+)\s+(\w+\s+)?(came|told|said|went|made|took|left|forgot|"
@@ -963,6 +1079,9 @@ _SPECIFIC = _c(
 
 
 # "every Christmas", "on a Saturday", "Friday evenings", "the first Sunday of each month": a pattern, not one time.
+_RECURRING_SENTENCE = _c(
+    r"\b(every|each)\s+(single\s+)?(month|week|year|time|saturday|sunday)\b|\bevery\s+\w+\s+since\b"
+)
 _RECURRING_BEFORE = _c(r"\b(every|each|most|all|on\s+a|any)\s+$")
 _RECURRING_AFTER = _c(
     r"(\s+(mornings|afternoons|evenings|nights|roast|lunches|dinners|walks|classes|lessons|runs|calls|chats|swims|shifts)\b|\s+of\s+(each|every)\b)"
@@ -970,28 +1089,30 @@ _RECURRING_AFTER = _c(
 
 
 def _specific(text: str) -> list[tuple[int, int]]:
-    return _merge(
-        [
-            (m.start(), m.end())
-            for m in _SPECIFIC.finditer(text)
-            if not (_RECURRING_BEFORE.search(text[: m.start()]) or _RECURRING_AFTER.match(text, m.end()))
-        ]
-    )
+    spans = []
+    for m in _SPECIFIC.finditer(text):
+        if _RECURRING_BEFORE.search(text[: m.start()]) or _RECURRING_AFTER.match(text, m.end()):
+            continue
+        if _RECURRING_SENTENCE.search(_sentence_of(text, (m.start(), m.end()))):
+            continue  # "Every month it's the same story: the rota lands on the 30th"
+        spans.append((m.start(), m.end()))
+    return _merge(spans)
 
 
 _REQUEST = _c(
     r"(?P<pre>^\s*((next\s+time|in\s+future|from\s+now\s+on|also|then|maybe|perhaps|honestly|now),?\s+)?|[,;:]\s*|"
-    r"\b(?:so|and|but|please)\s+)(could|can|would|will)\s+(you|we|i|us)\b(?!\s+(believe|imagine|guess)\b)(?=[^.!?]*\?)|"
+    r"\b(?:so|and|but|please)\s+)(could|can|would|will)\s+(you|we|i|us|one\s+of\s+you|any\s+of\s+you|either\s+of\s+you|"
+    r"someone|somebody)\b(?!\s+(believe|imagine|guess)\b)(?=[^.!?]*\?)|"
     r"\bwould\s+(you|it)\s+be\s+(willing|open|possible|ok|okay|alright|all\s+right)\b|"
     r"\bwould\s+you\s+mind\b|\bwould\s+you\s+like\s+to\b|"
     r"(?P<pre2>^\s*|[,;:]\s*|\b(?:so|and|but)\s+)do\s+you\s+(want|fancy)\s+(to|me\s+to)\b(?=[^.!?]*\?)|"
     r"\b(would|could|will|does|do)\s+(\w+\s+){1,3}(work|suit)\s+(better\s+)?(for\s+)?(you|us)\b(?=[^.!?]*\?)|"
-    r"\bi('d|\s+would)\s+(still\s+|also\s+)?like\s+(one|a|an|some|more|the|us|you|to|it\s+if)\b|"
+    r"\bi('d|\s+would)\s+(still\s+|also\s+)?like\s+(one|a|an|some|more|the|us|you|it\s+if)\b|\bi('d|\s+would)\s+like\s+to\b|"
     r"\bplease\b|"
     r"\bi('d|\s+would)\s+love\s+(you|us|it\s+if)\b|"
     r"\bi('d|\s+would)\s+appreciate\s+it\s+if\b|"
     r"\bi\s+(want|need)\s+(you|us)\s+to\b|"
-    r"\blet's\b(?!\s+(just\s+)?(leave|drop|forget)\s+it\b|\s+not\s+leave\s+it\b)|\blet\s+us\b|"
+    r"\blet's\b(?!\s+(just\s+)?(leave|drop|forget)\s+it\b|\s+not\b)|\blet\s+us\b|"
     r",\s*(and\s+)?you\s+(get|do|take|grab|pick|sort|bring|make|call|ring|book|wash|cook)\s+(the|it|them|some|a|us|me)\b|"
     r"\bdon't\s+forget\s+to\b|"
     r"\bhow\s+about\s+(we|you)\b|\bshall\s+we\b|"
@@ -1005,10 +1126,11 @@ _REQUEST = _c(
 )
 # A direct imperative ("Text me when you get home.") asks clearly too; idioms and brush-offs excluded.
 _IMPERATIVE = _c(
-    r"^\s*(just\s+)?(call|text|ring|phone|tell|let|give|send|bring|pick|take|leave|put|come|help|stop|try|remember|"
-    r"check|book|sort|ask|wait|meet|show|email|grab|save|keep|turn|switch|pop|drop|make)\s+"
+    r"(^\s*|,\s*)(just\s+|please\s+)?(call|text|ring|phone|tell|let|give|send|bring|pick|take|leave|put|come|help|stop|try|"
+    r"remember|check|book|sort|ask|wait|meet|show|email|grab|save|keep|turn|switch|pop|drop|make|pass|hand|fetch|hold|shut|"
+    r"close|open|wash|hang|feed|walk|empty|lock|clear|water)\s+"
     r"(?!(me\s+alone|it\b|your\s+time|me\s+about\s+it|me\s+a\s+break|your\s+hair|on\b|yourself|it\s+go|me\s+be)\b)"
-    r"(me|us|the|your|my|a|an|him|her|them|some|over|round|up|back|in|by|for|off|down|out|this|that)\b"
+    r"(me|us|the|your|my|a|an|him|her|them|some|over|round|up|back|in|by|for|off|down|out|this|that|\w+ing)\b"
 )
 
 
@@ -1027,11 +1149,14 @@ def _request(text: str) -> list[tuple[int, int]]:
             pre = next((g for g in ("pre", "pre2") if m.group(g) is not None), None)
             s = m.end(pre) if pre else m.start()
             spans.append((start + s, start + m.end()))
-        imperative = _IMPERATIVE.match(sentence)
+        imperative = _IMPERATIVE.search(sentence)
         if imperative and not (
-            _WITHDRAWAL.search(sentence) or _SARCASTIC_OPENER.match(sentence) or _INSULT.search(sentence)
+            _WITHDRAWAL.search(sentence)
+            or _SARCASTIC_OPENER.match(sentence)
+            or _INSULT.search(sentence)
+            or re.search(r"\bthen\s*[.!]*\s*$", sentence, _FLAGS)  # "Go to the pub then.": resigned
         ):
-            spans.append((start + imperative.start(2), start + imperative.end()))
+            spans.append((start + imperative.start(3), start + imperative.end()))
     return _merge(spans)
 
 
@@ -1043,7 +1168,9 @@ _ACK = _c(
     r"\bi\s+(really\s+|do\s+)?(appreciate|appreciated)\s+(you|that\s+you|how\s+(much\s+)?you|your)\b|"
     r"\bi\s+(completely\s+|totally\s+|really\s+|fully\s+)?understand\s+(?!(nothing|why\s+you\s+(always|never))\b)\w+|"
     r"\bi\s+know\s+(it|this|that)\s+(isn't|is\s+not|hasn't|wasn't)\s+easy\b|\bi\s+can\s+tell\s+(you|that)\b|"
-    r"\byou('re|\s+are)\s+right\b|\bthat\s+makes\s+sense\b|\byou\s+(had|have)\s+every\s+(reason|right)\b|"
+    r"\byou('re|\s+are)\s+right\b|\bthat\s+makes\s+sense\b|\byou('ve|\s+had|\s+have)\s+every\s+(reason|right)\b|"
+    r"\byou('re|\s+are)\s+not\s+wrong\b|\bpoint\s+taken\b|,\s*i\s+know\s*[.!]|\bi\s+know\s+\w+ing\b|"
+    r"\bi\s+know\s+[^.!?]*\b(isn't|aren't|wasn't|weren't|hasn't|haven't)\s+(been\s+)?easy\s+for\s+you\b|"
     r"\bfair\s+enough\b|\byou('ve|\s+have)\s+(got\s+)?a\s+(good\s+|fair\s+)?point\b|\bi\s+see\s+your\s+point\b|\bfrom\s+your\s+(point\s+of\s+view|side|perspective)\b|"
     r"\bi\s+can\s+see\s+(you|why|how|that|the|it)\b|"
     r"\b(that|it)\s+must\s+(be|have\s+been)\s+((so|really|very)\s+)?(hard|difficult|tough|awful|horrible|frightening|scary|"

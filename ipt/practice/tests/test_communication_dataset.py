@@ -16,24 +16,21 @@ from ipt.practice.communication import FEATURES
 from ipt.practice.communication_scores import HOLDOUT, TARGET, load, scores
 
 ROOT = Path(__file__).resolve().parents[3]
-SPLITS = {"development", "revision", "revision_2", "revision_3", "revision_4", "revision_5"}
+SPLITS = {"development", "revision", "revision_2", "revision_3", "revision_4", "revision_5", "revision_6"}
 # Honest shortfalls (see bench/README.md): strict, so the test fails once they are fixed.
 KNOWN_BELOW: set[tuple[str, str]] = set()
 KNOWN_BELOW_ON_HOLDOUT: dict[tuple[str, str], str] = {
-    ("generalisation", "precision"): "0.72 (23 right, 9 false alarms, 5 missed)",
-    ("generalisation", "recall"): "0.82 (23 right, 9 false alarms, 5 missed)",
-    ("blame_you_accusation", "precision"): "0.76 (13 right, 4 false alarms, 28 missed)",
-    ("blame_you_accusation", "recall"): "0.32 (13 right, 4 false alarms, 28 missed)",
-    ("hint", "precision"): "0.50 (3 right, 3 false alarms, 19 missed)",
-    ("hint", "recall"): "0.14 (3 right, 3 false alarms, 19 missed)",
-    ("unstated_expectation", "precision"): "0.80 (4 right, 1 false alarms, 16 missed)",
-    ("unstated_expectation", "recall"): "0.20 (4 right, 1 false alarms, 16 missed)",
-    ("withdrawal", "precision"): "0.67 (8 right, 4 false alarms, 14 missed)",
-    ("withdrawal", "recall"): "0.36 (8 right, 4 false alarms, 14 missed)",
-    ("insult_sarcasm", "recall"): "0.16 (5 right, 0 false alarms, 26 missed)",
-    ("i_statement_feeling", "recall"): "0.77 (23 right, 1 false alarms, 7 missed)",
-    ("specific_situation", "recall"): "0.80 (49 right, 4 false alarms, 12 missed)",
-    ("acknowledge_other_view", "recall"): "0.72 (18 right, 0 false alarms, 7 missed)",
+    ("generalisation", "precision"): "0.64 (27 right, 15 false alarms, 15 missed)",
+    ("generalisation", "recall"): "0.64 (27 right, 15 false alarms, 15 missed)",
+    ("blame_you_accusation", "precision"): "0.82 (14 right, 3 false alarms, 38 missed)",
+    ("blame_you_accusation", "recall"): "0.27 (14 right, 3 false alarms, 38 missed)",
+    ("hint", "recall"): "0.24 (7 right, 1 false alarms, 22 missed)",
+    ("unstated_expectation", "recall"): "0.43 (9 right, 0 false alarms, 12 missed)",
+    ("withdrawal", "recall"): "0.28 (8 right, 0 false alarms, 21 missed)",
+    ("insult_sarcasm", "precision"): "0.73 (8 right, 3 false alarms, 27 missed)",
+    ("insult_sarcasm", "recall"): "0.23 (8 right, 3 false alarms, 27 missed)",
+    ("i_statement_feeling", "recall"): "0.84 (32 right, 0 false alarms, 6 missed)",
+    ("acknowledge_other_view", "recall"): "0.78 (29 right, 2 false alarms, 8 missed)",
 }
 
 
@@ -90,7 +87,7 @@ def test_the_holdout_set_has_at_least_150_fresh_examples_in_the_same_format():
     repeated = len(set(texts) & labelled)  # a count only: the message must not quote the blind split
     assert repeated == 0, f"the holdout repeats {repeated} sentences of the labelled set"
     for example in examples:
-        assert example["text"].strip() and example["to"] and example["split"] == "holdout_3"
+        assert example["text"].strip() and example["to"] and example["split"] == "holdout_4"
         assert set(example["features"]) <= set(FEATURES), example
     for feature in FEATURES:
         assert sum(feature in e["features"] for e in examples) >= 12, feature
