@@ -181,8 +181,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = int(env("DATABASE_CONN_MAX_AGE", "600"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Threads per worker process that run Django's page views (GET, HEAD ...), and those that run
-# requests that change something (POST ...); other requests wait their turn (ipt/lib/http_queue.py).
+# Threads per worker process that run Django's page views (GET, HEAD ...), those that run requests
+# that change something (POST ...), and those that run the slow views (PDFs, marked @slow); other
+# requests wait their turn (ipt/lib/http_queue.py).
 # One of each: Python runs one thread of a process at a time, so more only helps while requests wait
 # on a database on another machine (docs/deployment.md).
 IPT_HTTP_CONCURRENCY = int(env("IPT_HTTP_CONCURRENCY", "1"))

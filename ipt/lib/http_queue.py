@@ -69,10 +69,18 @@ class QueuedASGIHandler(ASGIHandler):
         if request.method not in SAFE_METHODS:
             return self._writes
         try:
-            view = resolve(request.path_info).func
+            request.queue_match = resolve(request.path_info)
         except Resolver404:
             return self._page_views
-        return self._slow if getattr(view, "runs_slow", False) else self._page_views
+        return self._slow if getattr(request.queue_match.func, "runs_slow", False) else self._page_views
+
+    def resolve_request(self, request):
+        """The match the queue made to pick the threads, instead of resolving the path again."""
+        match = getattr(request, "queue_match", None)
+        if match is None or hasattr(request, "urlconf"):  # a middleware chose another URL configuration
+            return super().resolve_request(request)
+        request.resolver_match = match
+        return match
 
     def _respond(self, request):
         close_old_connections()

@@ -2,8 +2,9 @@
 
 Three such reads (the session, the user, the TOTP device) run on every signed-in request. Building
 their SQL cost the ORM about twice what the rest of the read did: 0.45 ms a read through
-``objects.get`` against 0.19 ms written out, on a slow 2-core machine (issue 7, P3 and P9). ``raw()`` still turns the row into a model
-instance with the ORM's own converters, so what comes back is what ``objects.get`` returns.
+``objects.get`` against 0.19 ms written out, on a slow 2-core machine (issue 7, P3 and P9).
+``raw()`` still turns the row into a model instance with the ORM's own converters, so what comes
+back is what ``objects.get`` returns.
 """
 
 from datetime import datetime

@@ -75,11 +75,10 @@ class LessonProgress:
 
 @dataclass(frozen=True)
 class RolePlayPractice:
-    title: str
+    scenario: Scenario
     started_at: datetime
     patient_turns: int
     features: dict[str, int]  # what the analyser found in the patient's turns, label -> count
-    scenario: Scenario
     rows: list[dict]  # the transcript, the patient's lines marked (ipt.practice.transcript)
 
 
@@ -190,11 +189,10 @@ def _roleplays(user: User, course: TreatmentCourse, since: datetime) -> list[Rol
         scenario = scenario_of(session)
         practices.append(
             RolePlayPractice(
-                title=scenario.title,
+                scenario=scenario,
                 started_at=session.started_at,
                 patient_turns=len(mine),
                 features=dict(found.most_common()),
-                scenario=scenario,
                 rows=turn_rows(session, scenario),
             )
         )

@@ -21,9 +21,10 @@ from ipt.lib.http_queue import QueuedASGIHandler
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Request:
-    """What the queue looks at: the method and the path; the name tells the requests apart."""
+    """What the queue looks at: the method and the path (it keeps the URL match on the request);
+    the name tells the requests apart."""
 
     name: str
     method: str = "GET"

@@ -206,15 +206,11 @@ def my_mood_chart(request):
     course = my_course_or_404(request.user)
     chart = request.GET.get("chart", "mood")
     if chart not in CHARTS:
-        return HttpResponse("chart is mood or people.", status=400, content_type="text/plain; charset=utf-8")
+        return _unknown_chart()
     day = today(course)
     days = as_days(_period_entries(request, course, day - timedelta(days=RECENT_DAYS - 1), day))
     _read(request, course, {"format": "svg", "chart": chart})
-    if chart == "people":
-        return svg_image_response(
-            diary_chart.render_people(diary_stats.person_stats(days)), "mood-by-person.svg"
-        )
-    return svg_image_response(diary_chart.render_mood(days), "mood.svg")
+    return _chart_image(chart, days, diary_stats.person_stats(days))
 
 
 @require_GET
@@ -242,9 +238,18 @@ def course_mood_chart(request, course_id):
     course = get_course_for(request.user, course_id)
     chart = request.GET.get("chart", "mood")
     if chart not in CHARTS:
-        return HttpResponse("chart is mood or people.", status=400, content_type="text/plain; charset=utf-8")
+        return _unknown_chart()
     period = week_summary(request.user, course, today(course))
     _read(request, course, {"format": "svg", "chart": chart, "start": period.start.isoformat()})
+    return _chart_image(chart, period.days, period.summary.people)
+
+
+def _unknown_chart() -> HttpResponse:
+    return HttpResponse("chart is mood or people.", status=400, content_type="text/plain; charset=utf-8")
+
+
+def _chart_image(chart: str, days, people) -> HttpResponse:
+    """The mood chart of these days, or the people chart of these people's figures."""
     if chart == "people":
-        return svg_image_response(diary_chart.render_people(period.summary.people), "mood-by-person.svg")
-    return svg_image_response(diary_chart.render_mood(period.days), "mood.svg")
+        return svg_image_response(diary_chart.render_people(people), "mood-by-person.svg")
+    return svg_image_response(diary_chart.render_mood(days), "mood.svg")
