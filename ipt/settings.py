@@ -219,6 +219,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_PREFIX,
+            # Not a new pool (and Redis connection) per request (see there).
+            "OPTIONS": {"pool_class": "ipt.lib.redis_pool.ProcessConnectionPool"},
         }
     }
 else:
