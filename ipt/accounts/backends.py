@@ -1,9 +1,11 @@
-"""Django's model backend with the signed-in user read by one written-out query (ipt.lib.rows)."""
+"""Django's model backend with the signed-in user read with the session (ipt.accounts.session_store)
+or else by one written-out query (ipt.lib.rows)."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 
 from ipt.accounts.models import User
+from ipt.accounts.session_store import user_read_with_session
 from ipt.lib.rows import db_key, one_row
 
 
@@ -13,5 +15,5 @@ class UserBackend(ModelBackend):
             key = db_key(User, user_id)
         except (TypeError, ValueError, ValidationError):  # a session that names no valid id
             return None
-        user = one_row(User, "id = %s", [key])
+        user = user_read_with_session(user_id) or one_row(User, "id = %s", [key])
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ipt.accounts import sessions
+from ipt.accounts import session_store, sessions
 from ipt.lib.rows import one_row
 
 # Requests that are not activity: a status poll, a calendar app fetching the private feed.
@@ -81,16 +81,14 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 
 class OTPMiddleware(DjangoOTPMiddleware):
-    """django-otp's middleware with the session's TOTP device read by one written-out query
-    (ipt.lib.rows: every staff request). It still checks the device's owner and confirmation."""
+    """django-otp's middleware with the session's TOTP device read with the session
+    (ipt.accounts.session_store) or else by one written-out query (ipt.lib.rows). django-otp still
+    checks the device's owner and confirmation."""
 
     def _device_from_persistent_id(self, persistent_id: str):
-        label, _, device_id = persistent_id.rpartition("/")
-        if (
-            label == TOTPDevice.model_label()
-            and device_id.isascii()
-            and device_id.isdigit()
-            and len(device_id) < 19
-        ):
-            return one_row(TOTPDevice, "id = %s", [int(device_id)])
-        return super()._device_from_persistent_id(persistent_id)
+        device_id = session_store.totp_device_id(persistent_id)
+        if device_id is None:
+            return super()._device_from_persistent_id(persistent_id)
+        return session_store.device_read_with_session(device_id) or one_row(
+            TOTPDevice, "id = %s", [device_id]
+        )

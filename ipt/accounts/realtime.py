@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.sessions.backends.db import SessionStore
 from django_otp import DEVICE_ID_SESSION_KEY
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ipt.accounts import sessions
+from ipt.accounts.session_store import SessionStore
 from ipt.accounts.ws_auth import token_is_live
 
 CLOSE_UNAUTHORISED = 4401

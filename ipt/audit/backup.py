@@ -13,7 +13,7 @@ Values are read through the ORM (so each backend's converters apply) and written
 field's own ``get_db_prep_save``, which is what lets a SQLite backup restore into PostgreSQL and
 back. Encrypted columns bypass the field: their ciphertext is read and written as plain text.
 
-Left out: ``django_session`` (live sign-ins: restoring them would revive logins, and a leaked backup
+Left out: ``accounts_session`` and Django's own ``django_session`` (live sign-ins: restoring them would revive logins, and a leaked backup
 would carry usable session keys; everyone signs in again) and ``django_migrations`` (schema state:
 the target is migrated by ``manage.py migrate``, and the manifest's migration list must match it).
 Uploaded files outside the database are not covered: the project keeps none (attachments are stored
@@ -54,9 +54,13 @@ DATA_NAME = "data.jsonl"
 READ_CHUNK = 2000
 WRITE_BATCH = 500
 
+SESSIONS_LEFT_OUT = (
+    "live sign-ins: restoring them would revive logins, and a leaked backup would carry usable session "
+    "keys; everyone signs in again after a restore"
+)
 EXCLUDED_TABLES = {
-    "django_session": "live sign-ins: restoring them would revive logins, and a leaked backup would carry "
-    "usable session keys; everyone signs in again after a restore",
+    "accounts_session": SESSIONS_LEFT_OUT,
+    "django_session": SESSIONS_LEFT_OUT,
     "django_migrations": "schema state, not data: the target is migrated with `manage.py migrate` and must "
     "have exactly the migrations listed in the manifest",
 }

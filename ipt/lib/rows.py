@@ -51,3 +51,38 @@ def db_key(model: type[models.Model], value):
 def db_datetime(value: datetime):
     """An aware datetime as the database compares it (naive UTC text on SQLite)."""
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def joined_row(
+    parts: list[tuple[type[models.Model], str]], joins: str, where: str, params: list
+) -> list[models.Model | None] | None:
+    """The one row of a join, as an instance of each (model, table alias) of ``parts``: None for a
+    part whose primary key is NULL (a LEFT JOIN that found nothing), and None instead of the list
+    when no row matches. ``joins``: the FROM clause naming those aliases. Each value goes through
+    the converters the ORM would apply."""
+    quote = connection.ops.quote_name
+    columns = [
+        f"{alias}.{quote(cast(str, field.column))}"
+        for model, alias in parts
+        for field in model._meta.concrete_fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {joins} WHERE {where}", params)  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances: list[models.Model | None] = []
+    offset = 0
+    for model, alias in parts:
+        fields = model._meta.concrete_fields
+        values = list(row[offset : offset + len(fields)])
+        offset += len(fields)
+        if values[fields.index(model._meta.pk)] is None:
+            instances.append(None)
+            continue
+        for index, field in enumerate(fields):
+            column = field.get_col(alias)
+            for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+                values[index] = converter(values[index], column, connection)
+        instances.append(model.from_db(connection.alias, [field.attname for field in fields], values))
+    return instances

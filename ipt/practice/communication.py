@@ -225,6 +225,7 @@ _GENERAL_WORDS = _c(
     r"faith|hope|opportunity|penny|weekday|workday|fortnight)\b)[a-z]{3,})\b"
 )
 _SELF_SUBJECT = _c(r"\b(i|i'd|i'll|i've|we'd|we'll)\s+(would\s+|will\s+|have\s+|had\s+)?(got\s+)?$")
+_SELF_KNOWING = _c(r"\bi\s+(know|knew|understand|understood|remember|remembered|recall)\s+$")
 # "We never do anything fun" complains about the relationship; "we never meant to", "we always had
 # Sunday roast" do not.
 _WE_NOT_SWEEPING = _c(
@@ -346,6 +347,8 @@ def _generalisation(text: str, sarcastic: bool) -> list[tuple[int, int]]:
             continue  # "no one to go with": someone missing, not a sweeping claim
         if _SELF_SUBJECT.search(before[-24:]):
             continue  # "I never want to lose you": about oneself, not a sweeping claim about the other
+        if word == "nothing" and _SELF_KNOWING.search(before[-24:]) and not _ALWAYS_NEARBY.search(after):
+            continue  # "I know nothing about cars": about oneself ("I do everything here" still counts)
         if re.search(r"\bwe\s+$", before[-8:], _FLAGS) and _WE_NOT_SWEEPING.match(after):
             continue
         if word in _PERSON_QUANTIFIER or word in {"everything", "nothing"}:

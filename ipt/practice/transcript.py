@@ -1,14 +1,43 @@
-"""A role-play transcript as rows for a page: the patient's lines with the analyser's words marked.
+"""The analyser's words marked in a text, and a role-play transcript as rows for a page.
 
-Shared by the patient's conversation, the therapist's review and the pre-session summary.
+Shared by the feedback page, the patient's conversation, the therapist's review and the
+pre-session summary.
 """
 
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ipt.practice import roleplay
 from ipt.practice.communication import FEATURES, Analysis, Finding
 from ipt.practice.models import RolePlaySession, RolePlayTurn
-from ipt.practice.views.feedback import highlight
+
+
+def highlight(analysis: Analysis) -> SafeString:
+    """The text with every reacted-to span in a <mark>; each piece of user text is escaped."""
+    text = analysis.text
+    marks: list[tuple[int, int, str, str]] = []
+    for finding in analysis.findings:
+        for start, end in finding.spans:
+            marks.append((start, end, finding.kind, finding.label))
+    marks.sort()
+    pieces: list[SafeString] = []
+    position = 0
+    for start, end, kind, label in marks:
+        if start < position:  # overlapping spans: the first one wins
+            continue
+        pieces.append(escape(text[position:start]))
+        pieces.append(
+            format_html(
+                '<mark class="cf-{}" title="{}">{}<span class="sr-only"> ({})</span></mark>',
+                kind,
+                label,
+                text[start:end],
+                label,
+            )
+        )
+        position = end
+    pieces.append(escape(text[position:]))
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
 def highlighted(turn: RolePlayTurn) -> SafeString:

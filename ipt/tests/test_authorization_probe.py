@@ -203,12 +203,14 @@ WS_REFUSED_WIND_DOWN_SECONDS = 0.05
 # Rows that requests may legitimately touch while changing nothing that matters.
 # Reading a conversation moves the reader's own read mark (as signing in moves last_login); who
 # may move it is tested in ipt/messaging/tests. A caseload's version number is the cache's, not
-# data (its first view creates it; ipt/accounts/tests/test_caseload_cache.py).
+# data (its first view creates it; ipt/accounts/tests/test_caseload_cache.py). Sessions are
+# sign-ins, not data (every request may move the last-seen time; signing out ends one).
 SNAPSHOT_IGNORED_MODELS = {
     "audit.auditevent",
     "audit.audithead",
     "messaging.readstate",
     "accounts.caseloadversion",
+    "accounts.session",
 }
 # Read marks, as the message read state: the patient's first look at an assigned lesson is recorded.
 SNAPSHOT_IGNORED_FIELDS = {

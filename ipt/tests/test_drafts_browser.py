@@ -280,7 +280,7 @@ def test_a_draft_kept_under_the_old_key_is_taken_over_by_the_user_who_opens_the_
 def test_a_submit_after_the_session_ended_keeps_the_text_and_says_to_sign_in_again(
     personas, course, new_context, asgi_live_server
 ):
-    from django.contrib.sessions.models import Session
+    from ipt.accounts.models import Session
 
     context = signed_in_context(new_context, asgi_live_server.url, personas.therapist)
     page = context.new_page()

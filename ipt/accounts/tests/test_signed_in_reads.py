@@ -1,18 +1,20 @@
-"""The session, the user and the TOTP device of every request are read by written-out SQL
-(ipt.lib.rows); they must decide exactly what Django's own reads decide."""
+"""The session, the user and the TOTP device of every request are read by one written-out query
+(ipt.accounts.session_store, ipt.lib.rows); they must decide exactly what Django's own reads decide."""
 
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
+from django.db import connection
 from django.forms.models import model_to_dict
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts.backends import UserBackend
+from ipt.accounts.models import Session
 from ipt.accounts.session_store import SessionStore
 from ipt.conftest import sign_in
 
@@ -35,6 +37,18 @@ def test_a_live_session_is_read_and_an_expired_or_unknown_one_is_not(client_for)
     assert client.get("/").url.startswith("/login/")
 
     assert SessionStore("no-such-session-key-0123456789abcdef").load() == {}
+
+
+@pytest.mark.parametrize("persona", ["therapist", "patient"])
+def test_a_signed_in_request_reads_its_session_user_and_device_in_one_query(client_for, persona):
+    client = client_for(persona)
+    assert client.get("/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/session/status")  # reads who is signed in and nothing else
+    assert response.json()["authenticated"] is True
+    assert len(queries.captured_queries) == 1
+    sql = queries.captured_queries[0]["sql"]
+    assert "accounts_session" in sql and "accounts_user" in sql and "otp_totp_totpdevice" in sql
 
 
 def test_the_user_read_is_the_users_row_and_refuses_inactive_missing_and_malformed_ids(personas):

@@ -21,6 +21,8 @@ def has(text: str, feature: str) -> bool:
         ("generalisation", "Nothing ever changes around here.", "Thanks for nothing."),
         ("generalisation", "Every time I come home there's an argument.", "You always make me laugh."),
         ("generalisation", "No one ever helps with Dad except me.", "Never mind, it doesn't matter."),
+        ("generalisation", "I do everything around here.", "I know nothing about cars."),
+        ("generalisation", "You know nothing about me.", "I remember nothing of that night."),
         ("blame_you_accusation", "You made me late for work again.", "I love you, you know that."),
         (
             "blame_you_accusation",

@@ -1,42 +1,13 @@
 """Communication feedback for the patient: analyse a message they mean to say. Nothing is stored."""
 
 from django.shortcuts import render
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import SafeString
 
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role
-from ipt.practice.communication import Analysis, analyse
+from ipt.practice.communication import analyse
+from ipt.practice.transcript import highlight
 
 MAX_CHARS = 2000
-
-
-def highlight(analysis: Analysis) -> SafeString:
-    """The text with every reacted-to span in a <mark>; each piece of user text is escaped."""
-    text = analysis.text
-    marks: list[tuple[int, int, str, str]] = []
-    for finding in analysis.findings:
-        for start, end in finding.spans:
-            marks.append((start, end, finding.kind, finding.label))
-    marks.sort()
-    pieces: list[SafeString] = []
-    position = 0
-    for start, end, kind, label in marks:
-        if start < position:  # overlapping spans: the first one wins
-            continue
-        pieces.append(escape(text[position:start]))
-        pieces.append(
-            format_html(
-                '<mark class="cf-{}" title="{}">{}<span class="sr-only"> ({})</span></mark>',
-                kind,
-                label,
-                text[start:end],
-                label,
-            )
-        )
-        position = end
-    pieces.append(escape(text[position:]))
-    return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
 @role_required(Role.PATIENT)

@@ -71,11 +71,9 @@ async def test_a_socket_opened_on_a_live_session_closes_when_the_session_is_dele
 
 
 def _delete_all_sessions_of(user) -> None:
-    from django.contrib.sessions.models import Session
+    from ipt.accounts.models import Session
 
-    for session in Session.objects.all():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
+    Session.objects.filter(user=user).delete()
 
 
 @pytest.mark.parametrize(
