@@ -14,6 +14,7 @@ from ipt.care.models import (
     TreatmentContract,
     TreatmentCourse,
 )
+from ipt.lib.rows import values_by_key
 
 
 @dataclass(frozen=True)
@@ -30,31 +31,31 @@ def _signed_notes(course: TreatmentCourse):
     )
 
 
+def _initial_records_query(course_id):
+    here = {"course": OuterRef("pk")}
+    return TreatmentCourse.objects.filter(pk=course_id).values(
+        has_inventory=Exists(InventoryPerson.objects.filter(**here, is_removed=False)),
+        has_circle=Exists(ClosenessSnapshot.objects.filter(**here, moment=ClosenessSnapshot.Moment.START)),
+        has_timeline=Exists(TimelineEvent.objects.filter(**here)),
+        has_problem_area=Exists(ProblemArea.objects.filter(**here, is_removed=False, rank="primary")),
+        has_formulation=Exists(Formulation.objects.filter(**here, shared_at__isnull=False)),
+        has_signed_contract=Exists(
+            TreatmentContract.objects.filter(
+                **here,
+                superseded_at__isnull=True,
+                therapist_signed_at__isnull=False,
+                patient_signed_at__isnull=False,
+            )
+        ),
+    )
+
+
 def initial_records(course: TreatmentCourse) -> dict[str, bool]:
     """Which of the initial phase's records exist, in one query (also what the move to the middle
-    phase requires)."""
-    here = {"course": OuterRef("pk")}
-    records = (
-        TreatmentCourse.objects.filter(pk=course.pk)
-        .values(
-            has_inventory=Exists(InventoryPerson.objects.filter(**here, is_removed=False)),
-            has_circle=Exists(
-                ClosenessSnapshot.objects.filter(**here, moment=ClosenessSnapshot.Moment.START)
-            ),
-            has_timeline=Exists(TimelineEvent.objects.filter(**here)),
-            has_problem_area=Exists(ProblemArea.objects.filter(**here, is_removed=False, rank="primary")),
-            has_formulation=Exists(Formulation.objects.filter(**here, shared_at__isnull=False)),
-            has_signed_contract=Exists(
-                TreatmentContract.objects.filter(
-                    **here,
-                    superseded_at__isnull=True,
-                    therapist_signed_at__isnull=False,
-                    patient_signed_at__isnull=False,
-                )
-            ),
-        )
-        .get()
-    )
+    phase requires), compiled once: building it was a quarter of the chart page's CPU."""
+    records = values_by_key(_initial_records_query, TreatmentCourse, course.pk)
+    if records is None:
+        raise TreatmentCourse.DoesNotExist(course.pk)
     return {name: bool(value) for name, value in records.items()}
 
 

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ipt.accounts.backends import UserBackend
 from ipt.accounts.models import Session
-from ipt.accounts.session_store import SessionStore
+from ipt.accounts.session_store import SessionStore, device_read_with_session, user_read_with_session
 from ipt.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,23 @@ def test_a_signed_in_request_reads_its_session_user_and_device_in_one_query(clie
     assert len(queries.captured_queries) == 1
     sql = queries.captured_queries[0]["sql"]
     assert "accounts_session" in sql and "accounts_user" in sql and "otp_totp_totpdevice" in sql
+
+
+def test_the_rows_read_with_the_session_are_the_orms_and_are_handed_on_once(personas):
+    device = TOTPDevice.objects.get(user=personas.therapist, confirmed=True)
+    client = _with_device(personas, device.persistent_id)
+    SessionStore(client.cookies["sessionid"].value).load()
+
+    user = user_read_with_session(str(personas.therapist.pk))
+    orm = get_user_model().objects.get(pk=personas.therapist.pk)
+    assert model_to_dict(user) == model_to_dict(orm)
+    assert user.last_login == orm.last_login and user.date_joined == orm.date_joined
+    assert model_to_dict(device_read_with_session(device.pk)) == model_to_dict(device)
+    assert user_read_with_session(str(orm.pk)) is None and device_read_with_session(device.pk) is None
+
+    SessionStore(client.cookies["sessionid"].value).load()
+    assert user_read_with_session(str(personas.other_therapist.pk)) is None  # not the one the session names
+    assert device_read_with_session(device.pk + 1) is None
 
 
 def test_the_user_read_is_the_users_row_and_refuses_inactive_missing_and_malformed_ids(personas):
