@@ -13,9 +13,10 @@ Values are read through the ORM (so each backend's converters apply) and written
 field's own ``get_db_prep_save``, which is what lets a SQLite backup restore into PostgreSQL and
 back. Encrypted columns bypass the field: their ciphertext is read and written as plain text.
 
-Left out: ``accounts_session`` and Django's own ``django_session`` (live sign-ins: restoring them would revive logins, and a leaked backup
-would carry usable session keys; everyone signs in again) and ``django_migrations`` (schema state:
-the target is migrated by ``manage.py migrate``, and the manifest's migration list must match it).
+Left out: ``accounts_session`` and Django's own ``django_session`` (live sign-ins: restoring them
+would revive logins, and a leaked backup would carry usable session keys; everyone signs in again)
+and ``django_migrations`` (schema state: the target is migrated by ``manage.py migrate``, and the
+manifest's migration list must match it).
 Uploaded files outside the database are not covered: the project keeps none (attachments are stored
 in the database).
 """

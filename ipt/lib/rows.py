@@ -98,13 +98,18 @@ _PLACEHOLDERS = (uuid.UUID(int=0xC0DE_0001), uuid.UUID(int=0xC0DE_0002))
 def values_by_key(build: Callable[[uuid.UUID], QuerySet], model: type[models.Model], key) -> dict | None:
     """``build(key).first()`` of a ``values()`` query that differs from one UUID key to the next
     only by the key, with its SQL built and compiled once per process and database: building a
-    query of several subqueries cost the ORM ten times running it (the chart's checklist, issue 7).
+    query of several subqueries cost the ORM forty times running it (the chart's checklist, issue 7).
     ``build`` must be a module-level function (it is the cache key) and ``model``'s key a UUID."""
     cache_key = (build, connection.alias)
     if cache_key not in _compiled:
         first, second = (build(p).query.sql_with_params() for p in _PLACEHOLDERS)
-        positions = [i for i, (a, b) in enumerate(zip(first[1], second[1], strict=True)) if a != b]
-        if first[0] != second[0] or not positions:
+        keys = tuple(db_key(model, p) for p in _PLACEHOLDERS)
+        positions = [i for i, pair in enumerate(zip(first[1], second[1], strict=True)) if pair[0] != pair[1]]
+        if (
+            first[0] != second[0]
+            or not positions
+            or any((first[1][i], second[1][i]) != keys for i in positions)
+        ):
             raise ValueError(f"{build.__name__}: the SQL depends on more than the key")
         _compiled[cache_key] = (first[0], list(first[1]), positions)
     sql, params, positions = _compiled[cache_key]

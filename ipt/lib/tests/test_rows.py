@@ -60,6 +60,12 @@ def _not_by_key(course_id):
     return TreatmentCourse.objects.values("planned_sessions")
 
 
+def _by_key_and_time(course_id):
+    return TreatmentCourse.objects.filter(pk=course_id, created_at__lte=timezone.now()).values(
+        "planned_sessions"
+    )
+
+
 def test_values_by_key_answers_as_the_query_would_for_each_key(personas):
     first = TreatmentCourse.objects.create(care_team=personas.care_team, status=CourseStatus.INITIAL)
     second = TreatmentCourse.objects.create(
@@ -75,6 +81,7 @@ def test_values_by_key_answers_as_the_query_would_for_each_key(personas):
     assert values_by_key(_course_facts, TreatmentCourse, second.pk) is None  # the other filters still apply
 
 
-def test_values_by_key_refuses_a_query_that_does_not_depend_on_the_key(db):
+@pytest.mark.parametrize("build", [_not_by_key, _by_key_and_time])
+def test_values_by_key_refuses_a_query_that_depends_on_anything_but_the_key(db, build):
     with pytest.raises(ValueError, match="depends on more than the key"):
-        values_by_key(_not_by_key, TreatmentCourse, "00000000-0000-0000-0000-000000000001")
+        values_by_key(build, TreatmentCourse, "00000000-0000-0000-0000-000000000001")
