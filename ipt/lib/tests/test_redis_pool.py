@@ -11,7 +11,8 @@ pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis cache 
 
 
 def connections_received() -> int:
-    return redis.Redis.from_url(settings.REDIS_URL).info("stats")["total_connections_received"]
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        return client.info("stats")["total_connections_received"]
 
 
 def read_in_a_fresh_context() -> None:
