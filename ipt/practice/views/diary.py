@@ -210,7 +210,8 @@ def my_mood_chart(request):
     day = today(course)
     days = as_days(_period_entries(request, course, day - timedelta(days=RECENT_DAYS - 1), day))
     _read(request, course, {"format": "svg", "chart": chart})
-    return _chart_image(chart, days, diary_stats.person_stats(days))
+    people = diary_stats.person_stats(days) if chart == "people" else []
+    return _chart_image(chart, days, people)
 
 
 @require_GET
