@@ -129,7 +129,7 @@ TEMPLATES = [
                 "ipt.lib.live.live_status",
             ],
             # {% url %} with its answers remembered (ipt/lib/url_tag.py).
-            "builtins": ["ipt.lib.url_tag"],
+            "builtins": ["ipt.lib.url_tag", "ipt.lib.shell_tag"],
         },
     },
 ]

@@ -5,6 +5,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -22,7 +23,7 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
+        user = request.user = _unwrapped(request.user)
         if user.is_authenticated:
             reason = sessions.expiry_reason(request.session, user)
             if reason:
@@ -32,6 +33,17 @@ class SessionTimeoutMiddleware:
             elif not request.path.startswith(PASSIVE_PATHS):
                 sessions.touch(request.session)
         return self.get_response(request)
+
+
+def _unwrapped(user):
+    """The user itself, read now, instead of the lazy proxies that auth and django-otp put around
+    it (one inside the other): every attribute a view or template read went through both, a few
+    hundred times a page."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
 
 
 def _signed_out_message(reason: str) -> str:
