@@ -9,10 +9,15 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from ipt.accounts.models import CareTeam, Role, User
+from ipt.lib.prepared import first_instance
+
+
+def _all_teams() -> QuerySet[CareTeam]:
+    return CareTeam.objects.select_related("patient", "therapist", "therapist__supervisor")
 
 
 def care_teams_for(user: User) -> QuerySet[CareTeam]:
-    teams = CareTeam.objects.select_related("patient", "therapist", "therapist__supervisor")
+    teams = _all_teams()
     if not user.is_authenticated or not user.is_active:
         return teams.none()
     if user.role == Role.PATIENT:
@@ -32,10 +37,15 @@ def get_care_team_for(user: User, care_team_id) -> CareTeam:
 
 
 def get_own_care_team(user: User) -> CareTeam | None:
-    """A patient's own care team (None for staff, or a patient not yet linked)."""
-    if user.role != Role.PATIENT:
+    """A patient's own care team (None for staff, or a patient not yet linked); on most of a
+    patient's pages, so compiled once."""
+    if user.role != Role.PATIENT or not user.is_authenticated or not user.is_active:
         return None
-    return care_teams_for(user).first()
+    return first_instance(_own_care_team, user.pk)
+
+
+def _own_care_team(patient_id) -> QuerySet[CareTeam]:
+    return _all_teams().filter(patient=patient_id)[:1]
 
 
 def supervisees_for(user: User) -> QuerySet[User]:

@@ -5,12 +5,16 @@ clinical records; the patient only where the method asks for their own words (in
 check-ins, acknowledgement, signature). "Missing" and "not yours" look the same (Http404).
 """
 
+import uuid
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
 from ipt.accounts.access import care_teams_for
-from ipt.accounts.models import Role, User
+from ipt.accounts.models import CareTeam, Role, User
 from ipt.care.models import (
     ACTIVE_STATUSES,
     Formulation,
@@ -22,26 +26,60 @@ from ipt.care.models import (
     TreatmentContract,
     TreatmentCourse,
 )
+from ipt.lib.prepared import first_instance, instances
 
 
 def courses_for(user: User) -> QuerySet[TreatmentCourse]:
-    return TreatmentCourse.objects.filter(care_team__in=care_teams_for(user)).select_related(
+    return _courses_of(care_teams_for(user))
+
+
+def _courses_of(care_teams: QuerySet) -> QuerySet[TreatmentCourse]:
+    return TreatmentCourse.objects.filter(care_team__in=care_teams).select_related(
         "care_team__patient", "care_team__therapist"
     )
 
 
+def _courses_of_patient(patient_id) -> QuerySet[TreatmentCourse]:
+    return _courses_of(CareTeam.objects.filter(patient=patient_id))
+
+
+def _course_of_patient(course_id, user_id) -> QuerySet[TreatmentCourse]:
+    return _courses_of(CareTeam.objects.filter(patient=user_id)).filter(pk=course_id)
+
+
+def _course_of_therapist(course_id, user_id) -> QuerySet[TreatmentCourse]:
+    return _courses_of(CareTeam.objects.filter(therapist=user_id)).filter(pk=course_id)
+
+
+def _course_of_supervisor(course_id, user_id) -> QuerySet[TreatmentCourse]:
+    return _courses_of(CareTeam.objects.filter(therapist__supervisor=user_id)).filter(pk=course_id)
+
+
+# The same rows as courses_for(user), one course: every course page opens with it, so compiled once.
+_COURSE_OF_ROLE: dict[str, Callable[[Any, Any], QuerySet[TreatmentCourse]]] = {
+    Role.PATIENT: _course_of_patient,
+    Role.THERAPIST: _course_of_therapist,
+    Role.SUPERVISOR: _course_of_supervisor,
+}
+
+
 def get_course_for(user: User, course_id) -> TreatmentCourse:
+    build = _COURSE_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
     try:
-        return courses_for(user).get(pk=course_id)
-    except (TreatmentCourse.DoesNotExist, ValidationError, ValueError):
+        key = course_id if isinstance(course_id, uuid.UUID) else uuid.UUID(str(course_id))
+    except ValueError:
         raise Http404("No such course.") from None
+    course = first_instance(build, key, user.pk) if build is not None else None
+    if course is None:
+        raise Http404("No such course.")
+    return course
 
 
 def current_course_of_patient(user: User) -> TreatmentCourse | None:
     """A patient's active course (or their latest one)."""
-    if user.role != Role.PATIENT:
+    if user.role != Role.PATIENT or not user.is_authenticated or not user.is_active:
         return None
-    courses = list(courses_for(user))
+    courses = instances(_courses_of_patient, user.pk)  # on most of a patient's pages: compiled once
     active = [course for course in courses if course.status in ACTIVE_STATUSES]
     candidates = active or courses
     return candidates[0] if candidates else None

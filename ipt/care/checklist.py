@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 
 from ipt.care.models import (
     ClosenessSnapshot,
@@ -10,11 +10,12 @@ from ipt.care.models import (
     Formulation,
     InventoryPerson,
     ProblemArea,
+    TerminationReview,
     TimelineEvent,
     TreatmentContract,
     TreatmentCourse,
 )
-from ipt.lib.rows import values_by_key
+from ipt.lib.prepared import first_instance, instances, values_by_key
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,14 @@ class ChecklistItem:
     done: bool
 
 
-def _signed_notes(course: TreatmentCourse):
+def _signed_notes(course: TreatmentCourse) -> list:
+    return instances(_signed_notes_query, course.pk)
+
+
+def _signed_notes_query(course_id):
     from ipt.visits.models import NoteStatus, SessionNote
 
-    return SessionNote.objects.filter(encounter__course=course, status=NoteStatus.SIGNED).select_related(
+    return SessionNote.objects.filter(encounter__course=course_id, status=NoteStatus.SIGNED).select_related(
         "encounter"
     )
 
@@ -53,7 +58,7 @@ def _initial_records_query(course_id):
 def initial_records(course: TreatmentCourse) -> dict[str, bool]:
     """Which of the initial phase's records exist, in one query (also what the move to the middle
     phase requires), compiled once: building it was a quarter of the chart page's CPU."""
-    records = values_by_key(_initial_records_query, TreatmentCourse, course.pk)
+    records = values_by_key(_initial_records_query, course.pk)
     if records is None:
         raise TreatmentCourse.DoesNotExist(course.pk)
     return {name: bool(value) for name, value in records.items()}
@@ -93,7 +98,7 @@ def middle_phase(course: TreatmentCourse, signed_notes=None) -> list[ChecklistIt
 
 
 def termination_phase(course: TreatmentCourse, signed_notes=None) -> list[ChecklistItem]:
-    review = getattr(course, "termination_review", None)
+    review = first_instance(_review_query, course.pk)
     return [
         ChecklistItem("Gains reviewed", bool(review and review.gains.strip())),
         ChecklistItem("Personal warning signs listed", bool(review and review.warning_signs.strip())),
@@ -112,13 +117,22 @@ PHASES = [
 
 def checklist(course: TreatmentCourse) -> list[tuple[str, str, list[ChecklistItem]]]:
     """Every phase's tasks: (status, label, items); the page highlights the current phase."""
-    signed_notes = list(_signed_notes(course))
+    signed_notes = _signed_notes(course)
     return [(status, label, build(course, signed_notes)) for status, label, build in PHASES]
 
 
 def session_position(course: TreatmentCourse) -> tuple[int, int]:
     """(n, N): sessions held so far (not cancelled or missed) and sessions planned."""
+    held = values_by_key(_held_query, course.pk)
+    return (held["held"] if held else 0), course.planned_sessions
+
+
+def _held_query(course_id):
     from ipt.visits.models import EncounterStatus
 
-    held = course.encounters.filter(status=EncounterStatus.FINISHED).count()
-    return held, course.planned_sessions
+    finished = Count("encounters", filter=Q(encounters__status=EncounterStatus.FINISHED))
+    return TreatmentCourse.objects.filter(pk=course_id).annotate(held=finished).values("held")
+
+
+def _review_query(course_id):
+    return TerminationReview.objects.filter(course=course_id)

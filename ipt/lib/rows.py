@@ -7,14 +7,11 @@ their SQL cost the ORM about twice what the rest of the read did: 0.45 ms a read
 back is what ``objects.get`` returns.
 """
 
-import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
-from django.db.models import QuerySet
 
 M = TypeVar("M", bound=models.Model)
 
@@ -114,35 +111,3 @@ def joined_row(
                 values[index] = converter(values[index], column, connection)
         instances.append(model.from_db(connection.alias, [field.attname for field in fields], values))
     return instances
-
-
-_compiled: dict[tuple, tuple[str, list, list[int]]] = {}
-_PLACEHOLDERS = (uuid.UUID(int=0xC0DE_0001), uuid.UUID(int=0xC0DE_0002))
-
-
-def values_by_key(build: Callable[[uuid.UUID], QuerySet], model: type[models.Model], key) -> dict | None:
-    """``build(key).first()`` of a ``values()`` query that differs from one UUID key to the next
-    only by the key, with its SQL built and compiled once per process and database: building a
-    query of several subqueries cost the ORM forty times running it (the chart's checklist, issue 7).
-    ``build`` must be a module-level function (it is the cache key) and ``model``'s key a UUID."""
-    cache_key = (build, connection.alias)
-    if cache_key not in _compiled:
-        first, second = (build(p).query.sql_with_params() for p in _PLACEHOLDERS)
-        keys = tuple(db_key(model, p) for p in _PLACEHOLDERS)
-        positions = [i for i, pair in enumerate(zip(first[1], second[1], strict=True)) if pair[0] != pair[1]]
-        if (
-            first[0] != second[0]
-            or not positions
-            or any((first[1][i], second[1][i]) != keys for i in positions)
-        ):
-            raise ValueError(f"{build.__name__}: the SQL depends on more than the key")
-        _compiled[cache_key] = (first[0], list(first[1]), positions)
-    sql, params, positions = _compiled[cache_key]
-    params = list(params)
-    for position in positions:
-        params[position] = db_key(model, key)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        names = [column[0] for column in cursor.description]
-    return dict(zip(names, row, strict=True)) if row is not None else None

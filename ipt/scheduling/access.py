@@ -11,11 +11,16 @@ from django.utils import timezone
 
 from ipt.accounts.access import care_teams_for
 from ipt.accounts.models import Role, User
+from ipt.lib.prepared import first_instance
 from ipt.scheduling.models import LIVE_STATUSES, Appointment, TherapistProfile
 
 
+def _all_appointments() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related("therapist", "patient", "course")
+
+
 def appointments_for(user: User) -> QuerySet[Appointment]:
-    appointments = Appointment.objects.select_related("therapist", "patient", "course")
+    appointments = _all_appointments()
     if not user.is_authenticated or not user.is_active:
         return appointments.none()
     if user.role == Role.PATIENT:
@@ -35,13 +40,17 @@ def get_appointment_for(user: User, appointment_id) -> Appointment:
 
 
 def next_appointment_for(user: User) -> Appointment | None:
-    """The user's next live appointment that has not ended yet (the one to join today)."""
-    return (
-        appointments_for(user)
-        .filter(status__in=LIVE_STATUSES, end__gte=timezone.now())
-        .order_by("start")
-        .first()
-    )
+    """The user's next live appointment that has not ended yet (the one to join today); on a
+    patient's home page, so compiled once for patients."""
+    now = timezone.now()
+    if user.role == Role.PATIENT and user.is_authenticated and user.is_active:
+        return first_instance(_next_appointment_of_patient, user.pk, now)
+    return appointments_for(user).filter(status__in=LIVE_STATUSES, end__gte=now).order_by("start").first()
+
+
+def _next_appointment_of_patient(patient_id, now) -> QuerySet[Appointment]:
+    live = _all_appointments().filter(patient=patient_id, status__in=LIVE_STATUSES, end__gte=now)
+    return live.order_by("start")[:1]
 
 
 def is_member(user: User, appointment: Appointment) -> bool:

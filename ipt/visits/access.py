@@ -23,6 +23,7 @@ from ipt.care.access import (
     my_course_or_404,
 )
 from ipt.care.models import CourseStatus, HomeworkStatus, HomeworkTask, TreatmentCourse
+from ipt.lib.prepared import instances
 from ipt.visits.models import Encounter, NoteStatus, SessionNote
 
 STAFF_ROLES = (Role.THERAPIST, Role.SUPERVISOR)
@@ -172,5 +173,12 @@ def open_todos_for_patient(user: User, course: TreatmentCourse | None = None) ->
     course = course or current_course_of_patient(user)
     if course is None:
         return []
-    tasks = homework_for(user, course).filter(status=HomeworkStatus.OPEN)
-    return list(tasks.only("id", "course_id", "description", "status", "created_at").order_by("created_at"))
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return instances(_open_todos, course.pk, user.pk)  # on the patient's home page: compiled once
+
+
+def _open_todos(course_id, patient_id) -> QuerySet[HomeworkTask]:
+    courses = TreatmentCourse.objects.filter(care_team__patient=patient_id)
+    tasks = HomeworkTask.objects.filter(course=course_id, course__in=courses, status=HomeworkStatus.OPEN)
+    return tasks.only("id", "course_id", "description", "status", "created_at").order_by("created_at")

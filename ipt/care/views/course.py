@@ -28,9 +28,10 @@ from ipt.care.actions.course import TRANSITIONS, transition_problems
 from ipt.care.checklist import checklist, session_position
 from ipt.care.fidelity import fidelity_table
 from ipt.care.forms.course import CourseDetailsForm, CourseStartForm, StatusChangeForm
-from ipt.care.models import ACTIVE_STATUSES, CourseStatus, TargetCondition
+from ipt.care.models import ACTIVE_STATUSES, CourseStatus, StatusChange, TargetCondition
 from ipt.care.problem_area_templates import template_for
 from ipt.lib.forms import posted
+from ipt.lib.prepared import instances
 
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
 # The order moves are offered in: forward first, discontinuing last.
@@ -107,6 +108,10 @@ def _moves(course) -> list[dict]:
     ]
 
 
+def _history_query(course_id):
+    return StatusChange.objects.filter(course=course_id).select_related("changed_by")
+
+
 def _render_overview(request, course, status_form=None, status: int = 200):
     _audit_read(request, course)
     held, planned = session_position(course)
@@ -119,7 +124,7 @@ def _render_overview(request, course, status_form=None, status: int = 200):
         "phases": checklist(course),
         "moves": _moves(course),
         "conditions": _condition_labels(course),
-        "history": course.status_changes.select_related("changed_by"),
+        "history": instances(_history_query, course.pk),
         "status_form": status_form,
         "refused_move": status_form.data.get("to_status", "") if status_form is not None else "",
     }

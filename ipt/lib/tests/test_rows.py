@@ -3,14 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count, Exists, OuterRef
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from ipt.accounts.models import CaseloadVersion
 from ipt.audit.models import AuditEvent
-from ipt.care.models import CourseStatus, InventoryPerson, Relation, TreatmentCourse
-from ipt.lib.rows import db_datetime, db_key, insert, one_row, values_by_key
+from ipt.lib.rows import db_datetime, db_key, insert, one_row
 
 pytestmark = pytest.mark.django_db
 
@@ -45,43 +43,3 @@ def test_one_row_matches_on_keys_and_datetimes_or_gives_none(personas):
     later, earlier = (db_datetime(event.at + timedelta(microseconds=d)) for d in (1, -1))
     assert one_row(AuditEvent, "id = %s AND at < %s", [event.pk, later]) == event
     assert one_row(AuditEvent, "id = %s AND at < %s", [event.pk, earlier]) is None
-
-
-def _course_facts(course_id):
-    here = {"course": OuterRef("pk")}
-    return TreatmentCourse.objects.filter(pk=course_id, status=CourseStatus.INITIAL).values(
-        "planned_sessions",
-        has_inventory=Exists(InventoryPerson.objects.filter(**here, is_removed=False)),
-        people=Count("inventory"),
-    )
-
-
-def _not_by_key(course_id):
-    return TreatmentCourse.objects.values("planned_sessions")
-
-
-def _by_key_and_time(course_id):
-    return TreatmentCourse.objects.filter(pk=course_id, created_at__lte=timezone.now()).values(
-        "planned_sessions"
-    )
-
-
-def test_values_by_key_answers_as_the_query_would_for_each_key(personas):
-    first = TreatmentCourse.objects.create(care_team=personas.care_team, status=CourseStatus.INITIAL)
-    second = TreatmentCourse.objects.create(
-        care_team=personas.other_care_team, status=CourseStatus.INITIAL, planned_sessions=12
-    )
-    InventoryPerson.objects.create(course=second, name="Sam", relation=Relation.FRIEND)
-    for course in (first, second, first):  # the compiled query is reused, with each key in its place
-        found = values_by_key(_course_facts, TreatmentCourse, course.pk)
-        assert found is not None
-        expected = _course_facts(course.pk).get()
-        assert {k: (bool(v) if k == "has_inventory" else v) for k, v in found.items()} == expected
-    TreatmentCourse.objects.filter(pk=second.pk).update(status=CourseStatus.MIDDLE)
-    assert values_by_key(_course_facts, TreatmentCourse, second.pk) is None  # the other filters still apply
-
-
-@pytest.mark.parametrize("build", [_not_by_key, _by_key_and_time])
-def test_values_by_key_refuses_a_query_that_depends_on_anything_but_the_key(db, build):
-    with pytest.raises(ValueError, match="depends on more than the key"):
-        values_by_key(build, TreatmentCourse, "00000000-0000-0000-0000-000000000001")
