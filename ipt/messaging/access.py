@@ -4,6 +4,9 @@ Patients see their own care team's threads, therapists their caseload's, supervi
 supervisees' (read only); admins none. "Missing" and "not yours" look the same (Http404).
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -11,6 +14,7 @@ from django.http import Http404
 
 from ipt.accounts.access import care_teams_for
 from ipt.accounts.models import CareTeam, Role, User
+from ipt.lib.prepared import value_rows
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
 
 # A reconnecting client gets at most this many messages per request; it asks again from the last.
@@ -30,18 +34,54 @@ def threads_with_unread_for(user: User) -> QuerySet[Thread]:
     """The user's threads, each with ``unread``: messages to them after what they have read. Both
     are per-thread subqueries on indexes (a join of every message, grouped, was most of the inbox's
     time)."""
-    last_read = ReadState.objects.filter(thread=OuterRef("pk"), user=user).values("last_read_id")[:1]
+    return _with_unread(threads_for(user), user.pk, for_staff=user.role != Role.PATIENT)
+
+
+def _with_unread(threads: QuerySet[Thread], user_id, *, for_staff: bool) -> QuerySet[Thread]:
+    last_read = ReadState.objects.filter(thread=OuterRef("pk"), user=user_id).values("last_read_id")[:1]
     to_user = Message.objects.filter(thread=OuterRef("pk"), id__gt=OuterRef("read_up_to")).exclude(
-        sender=user
+        sender=user_id
     )
-    if user.role != Role.PATIENT:
+    if for_staff:
         to_user = to_user.filter(is_auto_reply=False)  # automatic replies are written to the patient
     count = to_user.order_by().values("thread").annotate(n=Count("pk")).values("n")
-    return (
-        threads_for(user)
-        .annotate(read_up_to=Coalesce(Subquery(last_read), 0))
-        .annotate(unread=Coalesce(Subquery(count), 0))
+    return threads.annotate(read_up_to=Coalesce(Subquery(last_read), 0)).annotate(
+        unread=Coalesce(Subquery(count), 0)
     )
+
+
+INBOX_ORDER = ("-last_message_at", "-created_at", "-pk")
+
+
+def _inbox(care_teams: QuerySet[CareTeam], user_id, *, for_staff: bool) -> QuerySet:
+    threads = _with_unread(Thread.objects.filter(care_team__in=care_teams), user_id, for_staff=for_staff)
+    return threads.order_by(*INBOX_ORDER).values("pk", "unread")  # type: ignore[misc]  # annotated above
+
+
+def _inbox_of_patient(user_id) -> QuerySet:
+    return _inbox(CareTeam.objects.filter(patient=user_id), user_id, for_staff=False)
+
+
+def _inbox_of_therapist(user_id) -> QuerySet:
+    return _inbox(CareTeam.objects.filter(therapist=user_id), user_id, for_staff=True)
+
+
+def _inbox_of_supervisor(user_id) -> QuerySet:
+    return _inbox(CareTeam.objects.filter(therapist__supervisor=user_id), user_id, for_staff=True)
+
+
+_INBOX_OF_ROLE: dict[str, Callable[[Any], QuerySet]] = {
+    Role.PATIENT: _inbox_of_patient,
+    Role.THERAPIST: _inbox_of_therapist,
+    Role.SUPERVISOR: _inbox_of_supervisor,
+}
+
+
+def inbox_rows(user: User) -> list[dict]:
+    """Every thread of the user's, newest first, as {"pk", "unread"}: the same threads and counts as
+    ``threads_with_unread_for`` (the inbox's pages and its unread total), compiled once per role."""
+    build = _INBOX_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
+    return value_rows(build, user.pk) if build is not None else []
 
 
 def get_thread_for(user: User, thread_id) -> Thread:

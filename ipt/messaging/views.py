@@ -27,10 +27,11 @@ from ipt.messaging.access import (
     PAGE_SIZE,
     get_attachment_for,
     get_thread_for,
+    inbox_rows,
     may_write,
     messages_of,
     read_up_to_of_others,
-    threads_with_unread_for,
+    threads_for,
 )
 from ipt.messaging.forms import ComposeForm, NewThreadForm
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
@@ -78,18 +79,38 @@ def local_time(value, viewer: User) -> str:
 # Inbox -----------------------------------------------------------------------------------------
 
 
+INBOX_PAGE_SIZE = 25  # the newest conversations first; a therapist has one or more per patient
+
+
 @never_cache
 @require_GET
 @role_required(Role.PATIENT, Role.THERAPIST, Role.SUPERVISOR)
 def inbox(request):
     user = request.user
+    every_thread = inbox_rows(user)
+    pages = max(1, -(-len(every_thread) // INBOX_PAGE_SIZE))
+    number = _page_number(request.GET.get("page"), pages)
+    shown = every_thread[(number - 1) * INBOX_PAGE_SIZE : number * INBOX_PAGE_SIZE]
     names = [f"care_team__{who}__{field}" for who in ("patient", "therapist") for field in NAME_FIELDS]
-    threads = list(
-        threads_with_unread_for(user)
-        .only("subject", "last_message_at", "care_team__patient_id", "care_team__therapist_id", *names)
-        .order_by("-last_message_at", "-created_at")
+    found = threads_for(user).filter(pk__in=[row["pk"] for row in shown])
+    by_id = {
+        thread.pk: thread
+        for thread in found.only(
+            "subject", "last_message_at", "care_team__patient_id", "care_team__therapist_id", *names
+        )
+    }
+    threads = []
+    for row in shown:
+        thread = by_id.get(row["pk"])  # None: deleted since the first read
+        if thread is not None:
+            thread.unread = row["unread"]
+            threads.append(thread)
+    record(
+        actor=user,
+        action="message.inbox.read",
+        request=request,
+        detail={"threads": len(threads), "page": number},
     )
-    record(actor=user, action="message.inbox.read", request=request, detail={"threads": len(threads)})
     rows = [
         {
             "thread": thread,
@@ -108,10 +129,20 @@ def inbox(request):
         {
             "rows": rows,
             "may_start": may_start,
-            "unread_total": sum(thread.unread for thread in threads),
+            "unread_total": sum(row["unread"] for row in every_thread),
             "is_patient": user.role == Role.PATIENT,
+            "page": {"number": number, "pages": pages, "newer": number - 1, "older": number + 1},
         },
     )
+
+
+def _page_number(raw: str | None, pages: int) -> int:
+    """A page that is not a number shows the first; one past either end, the nearest there is."""
+    try:
+        number = int(raw or 1)
+    except ValueError:
+        return 1
+    return min(max(number, 1), pages)
 
 
 # A new conversation ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ipt.audit.models import AuditEvent
-from ipt.messaging import actions
+from ipt.messaging import actions, views
 from ipt.messaging.access import PAGE_SIZE
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
 from ipt.messaging.tests.support import EXE, PDF, PNG, TEXT, always_open, send, start, upload
@@ -89,6 +89,36 @@ class TestInbox:
         response = client_for(persona).get(reverse("inbox"))
         assert response.status_code == 200
         assert SUBJECT not in response.content.decode()
+
+    def test_a_long_inbox_comes_in_pages_newest_first_with_every_unread_message_counted(
+        self, personas, client_for, monkeypatch
+    ):
+        always_open(personas.therapist)
+        monkeypatch.setattr(views, "INBOX_PAGE_SIZE", 2)
+        for n in range(5):  # Topic 0 is the oldest; each has one message the therapist has not read
+            start(personas.patient, personas.care_team, subject=f"Topic {n}")
+        client = client_for("therapist")
+
+        def subjects(page: str | None) -> list[str]:
+            html = client.get(reverse("inbox"), {"page": page} if page is not None else {}).content.decode()
+            assert 'data-testid="unread-total">5 unread' in html  # all pages' unread, on each page
+            return re.findall(r'thread-subject">(Topic \d)<', html)
+
+        assert subjects(None) == ["Topic 4", "Topic 3"]
+        assert subjects("2") == ["Topic 2", "Topic 1"]
+        assert subjects("3") == ["Topic 0"]
+        html = client.get(reverse("inbox"), {"page": "2"}).content.decode()
+        assert "Page 2 of 3" in html and "?page=1" in html and "?page=3" in html
+        # Past either end: the nearest page; not a number: the first. Never an error.
+        assert subjects("99") == ["Topic 0"] and subjects("-4") == subjects("first") == ["Topic 4", "Topic 3"]
+        assert subjects("9" * 5000) == ["Topic 4", "Topic 3"]
+        events = AuditEvent.objects.filter(action="message.inbox.read", actor=personas.therapist)
+        pages = [detail["page"] for detail in events.order_by("id").values_list("detail", flat=True)]
+        assert pages == [1, 2, 3, 2, 3, 1, 1, 1]
+
+    def test_a_short_inbox_has_no_pager(self, thread, client_for):
+        html = client_for("therapist").get(reverse("inbox")).content.decode()
+        assert 'data-testid="inbox-pager"' not in html and SUBJECT in html
 
     def test_an_admin_is_refused(self, client_for):
         assert client_for("admin").get(reverse("inbox")).status_code == 403
