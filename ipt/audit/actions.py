@@ -1,7 +1,7 @@
 """Recording and verifying the audit trail."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -56,6 +56,8 @@ def record(
     # plain SQL: the ORM's query building was a fifth of a page's CPU on the fast pages (issue 7,
     # P3). Inside a write's transaction no savepoint: if the append fails, the write it records must
     # fail with it (and two round trips fewer per event).
+    if connection.vendor == "postgresql" and _append_in_one_statement(event):
+        return event
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         # Locking the head row serialises appends; before the first event there is no row to lock,
         # so the advisory lock does it.
@@ -77,6 +79,44 @@ def record(
                 [event.pk, event.hash],
             )
     return event
+
+
+def _append_in_one_statement(event: AuditEvent) -> bool:
+    """PostgreSQL: lock the head, insert the event hashed onto it and move the head, in one
+    statement, atomic by itself: one round trip where there were five (BEGIN, the head, the
+    insert, the move, COMMIT), and the head is held that much less (P4). The hash is the same
+    SHA-256 of the previous hash and the canonical payload that ``compute_hash`` makes, here of the
+    head as the statement locked it. False, and nothing written, before the first event (no head)."""
+    quote = connection.ops.quote_name
+    fields = [
+        field for field in AuditEvent._meta.concrete_fields if field.name not in ("id", "prev_hash", "hash")
+    ]
+    columns = ", ".join(quote(cast(str, field.column)) for field in fields)
+    # INSERT ... SELECT types its values from the SELECT, not from the columns: cast each.
+    values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    table = quote(AuditEvent._meta.db_table)
+    sql = f"""
+        WITH head AS (SELECT last_hash FROM {HEAD_TABLE} WHERE singleton = 1 FOR UPDATE),
+        added AS (
+            INSERT INTO {table} ({columns}, prev_hash, hash)
+            SELECT {values}, head.last_hash,
+                   encode(sha256(convert_to(head.last_hash || %s::text, 'UTF8')), 'hex')
+            FROM head
+            RETURNING id, prev_hash, hash
+        )
+        UPDATE {HEAD_TABLE} SET last_event_id = added.id, last_hash = added.hash FROM added
+        WHERE singleton = 1
+        RETURNING added.id, added.prev_hash, added.hash"""  # noqa: S608 - names from the models
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, event.canonical_payload()])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
 
 
 @dataclass

@@ -45,9 +45,11 @@ class AuditEvent(models.Model):
             "detail": self.detail,
         }
 
+    def canonical_payload(self) -> str:
+        return json.dumps(self.payload(), sort_keys=True, separators=(",", ":"))
+
     def compute_hash(self) -> str:
-        canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256((self.prev_hash + canonical).encode()).hexdigest()
+        return hashlib.sha256((self.prev_hash + self.canonical_payload()).encode()).hexdigest()
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -108,3 +108,21 @@ def test_an_event_recorded_inside_a_write_shares_its_transaction(personas):
         raise RuntimeError("the write fails after recording")
     assert AuditEvent.objects.count() == kept
     assert verify_chain() is None
+
+
+def test_on_postgresql_an_event_is_appended_in_one_statement(personas):
+    """The head locked, the event hashed onto it and inserted, the head moved: one round trip. The
+    hash is the one the model computes, so the chain verifies; the very first event, with no head
+    yet, takes the long way and makes the head."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite appends in a write transaction of its own (BEGIN IMMEDIATE)")
+    first = record(actor=None, action="chain.start")
+    with CaptureQueriesContext(connection) as captured:
+        event = record(
+            actor=personas.therapist, action="patient.read", patient=personas.patient, detail={"n": 1}
+        )
+    assert len(captured.captured_queries) == 1
+    assert event.prev_hash == first.hash and event.hash == event.compute_hash()
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.prev_hash, stored.hash, stored.detail) == (first.hash, event.hash, {"n": 1})
+    assert verify_chain() is None
