@@ -115,9 +115,9 @@ def value_rows(build, *keys) -> list[dict]:
     """``list(build(*keys))`` of a ``values()`` (or ``values_list()``) query, each row a dict of
     every selected name, with the ORM's converters applied."""
     plans = _values.setdefault(_wrapper(), {})
-    plan = plans.get(build)
+    plan = plans.get((build, len(keys)))
     if plan is None:
-        plan = plans[build] = _values_plan(build, keys)
+        plan = plans[build, len(keys)] = _values_plan(build, keys)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, _params(plan.params, plan.slots, keys))
         rows = cursor.fetchall()
@@ -192,9 +192,9 @@ def instances(build, *keys) -> list:
     """``list(build(*keys))``: model instances as the ORM makes them (its converters, related
     objects from select_related, annotations), from SQL compiled once."""
     plans = _plans.setdefault(_wrapper(), {})
-    plan = plans.get(build)
+    plan = plans.get((build, len(keys)))
     if plan is None:
-        plan = plans[build] = _plan(build, keys)
+        plan = plans[build, len(keys)] = _plan(build, keys)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, _params(plan.params, plan.slots, keys))
         rows = cursor.fetchall()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ipt.accounts.models import User
 from ipt.care.access import courses_for
 from ipt.care.models import TreatmentCourse
+from ipt.lib.prepared import instances, value_rows, values_by_key
 from ipt.measures import change
 from ipt.measures.instruments import registry
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse, ResponseStatus, due_since
@@ -83,12 +84,23 @@ def due_for_courses(course_ids, *, now=None, last_sessions=None, completed=None,
         last_sessions = _last_sessions(course_ids, now)
     if completed is None:
         completed = _last_completed(course_ids)
-    unfinished: dict = {}
+    unfinished: list = []
     if drafts:
-        for draft in QuestionnaireResponse.objects.filter(
-            course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
-        ).order_by("started_at"):
-            unfinished.setdefault(draft.assignment_id, draft)
+        unfinished = list(
+            QuestionnaireResponse.objects.filter(
+                course_id__in=course_ids, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
+            ).order_by("started_at")
+        )
+    for assignment, due in _due(assignments, last_sessions, completed, unfinished, now):
+        result[assignment.course_id].append(due)
+    return result
+
+
+def _due(assignments, last_sessions: dict, completed: dict, drafts: list, now):
+    """(assignment, Due) for each assignment due now; ``drafts`` oldest first."""
+    unfinished: dict = {}
+    for draft in drafts:
+        unfinished.setdefault(draft.assignment_id, draft)
     for assignment in assignments:
         since = due_since(
             assignment,
@@ -98,10 +110,7 @@ def due_for_courses(course_ids, *, now=None, last_sessions=None, completed=None,
         )
         if since is not None:
             overdue = now - since > OVERDUE_AFTER
-            result[assignment.course_id].append(
-                Due(assignment, since, unfinished.get(assignment.pk), overdue)
-            )
-    return result
+            yield assignment, Due(assignment, since, unfinished.get(assignment.pk), overdue)
 
 
 def _last_sessions(course_ids, now) -> dict:
@@ -127,7 +136,40 @@ def _last_completed(course_ids) -> dict:
 
 
 def due_for_course(course: TreatmentCourse, *, now=None) -> list[Due]:
-    return due_for_courses([course.pk], now=now)[course.pk]
+    """What ``due_for_courses`` gives for one course, from queries compiled once (the patient's
+    home and questionnaire pages ask on every view)."""
+    now = now or timezone.now()
+    assignments = instances(_active_assignments, course.pk)
+    if not assignments:
+        return []
+    last = values_by_key(_last_session_of_course, course.pk, now)
+    completed = {
+        (course.pk, row["instrument"]): row["last"]
+        for row in value_rows(_last_completed_of_course, course.pk)
+    }
+    drafts = instances(_drafts_of_course, course.pk)
+    last_sessions = {course.pk: last["last"]} if last else {}
+    return [due for _, due in _due(assignments, last_sessions, completed, drafts, now)]
+
+
+def _active_assignments(course_id):
+    return MeasureAssignment.objects.filter(course_id=course_id, is_active=True)
+
+
+def _last_session_of_course(course_id, now):
+    held = Encounter.objects.filter(course_id=course_id, status=EncounterStatus.FINISHED, starts_at__lte=now)
+    return held.values("course_id").annotate(last=Max("starts_at")).values("last")
+
+
+def _last_completed_of_course(course_id):
+    completed = QuestionnaireResponse.objects.filter(course_id=course_id, status=ResponseStatus.COMPLETED)
+    return completed.values("instrument").annotate(last=Max("submitted_at")).values("instrument", "last")
+
+
+def _drafts_of_course(course_id):
+    return QuestionnaireResponse.objects.filter(
+        course_id=course_id, status=ResponseStatus.IN_PROGRESS, assignment__isnull=False
+    ).order_by("started_at")
 
 
 def due_questionnaires(course: TreatmentCourse) -> list[dict]:

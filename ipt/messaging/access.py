@@ -4,8 +4,8 @@ Patients see their own care team's threads, therapists their caseload's, supervi
 supervisees' (read only); admins none. "Missing" and "not yours" look the same (Http404).
 """
 
+import uuid
 from collections.abc import Callable
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -14,7 +14,7 @@ from django.http import Http404
 
 from ipt.accounts.access import care_teams_for
 from ipt.accounts.models import CareTeam, Role, User
-from ipt.lib.prepared import value_rows
+from ipt.lib.prepared import instances, value_rows
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
 
 # A reconnecting client gets at most this many messages per request; it asks again from the last.
@@ -22,9 +22,13 @@ PAGE_SIZE = 200
 
 
 def threads_for(user: User) -> QuerySet[Thread]:
+    return _threads_of(care_teams_for(user))
+
+
+def _threads_of(care_teams: QuerySet[CareTeam]) -> QuerySet[Thread]:
     # The referral reason is encrypted and never shown with messages: not read (or decrypted).
     return (
-        Thread.objects.filter(care_team__in=care_teams_for(user))
+        Thread.objects.filter(care_team__in=care_teams)
         .select_related("care_team__patient", "care_team__therapist")
         .defer("care_team__referral_reason")
     )
@@ -51,6 +55,9 @@ def _with_unread(threads: QuerySet[Thread], user_id, *, for_staff: bool) -> Quer
 
 
 INBOX_ORDER = ("-last_message_at", "-created_at", "-pk")
+INBOX_PAGE_SIZE = 25  # the newest conversations first; a therapist has one or more per patient
+NAME_FIELDS = ("first_name", "last_name", "email")  # what display_name reads
+_NO_THREAD = uuid.UUID(int=0)  # fills a short page's ids: no thread has it
 
 
 def _inbox(care_teams: QuerySet[CareTeam], user_id, *, for_staff: bool) -> QuerySet:
@@ -58,30 +65,74 @@ def _inbox(care_teams: QuerySet[CareTeam], user_id, *, for_staff: bool) -> Query
     return threads.order_by(*INBOX_ORDER).values("pk", "unread")  # type: ignore[misc]  # annotated above
 
 
+def _inbox_page(care_teams: QuerySet[CareTeam], thread_ids: tuple) -> QuerySet[Thread]:
+    names = [f"care_team__{who}__{field}" for who in ("patient", "therapist") for field in NAME_FIELDS]
+    shown = ("subject", "last_message_at", "care_team__patient_id", "care_team__therapist_id", *names)
+    return _threads_of(care_teams).filter(pk__in=thread_ids).only(*shown)
+
+
+def _patients(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(patient=user_id)
+
+
+def _therapists(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(therapist=user_id)
+
+
+def _supervisors(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(therapist__supervisor=user_id)
+
+
+# The same care teams as care_teams_for(user), one builder per role (compiled queries, ipt.lib.prepared).
 def _inbox_of_patient(user_id) -> QuerySet:
-    return _inbox(CareTeam.objects.filter(patient=user_id), user_id, for_staff=False)
+    return _inbox(_patients(user_id), user_id, for_staff=False)
 
 
 def _inbox_of_therapist(user_id) -> QuerySet:
-    return _inbox(CareTeam.objects.filter(therapist=user_id), user_id, for_staff=True)
+    return _inbox(_therapists(user_id), user_id, for_staff=True)
 
 
 def _inbox_of_supervisor(user_id) -> QuerySet:
-    return _inbox(CareTeam.objects.filter(therapist__supervisor=user_id), user_id, for_staff=True)
+    return _inbox(_supervisors(user_id), user_id, for_staff=True)
 
 
-_INBOX_OF_ROLE: dict[str, Callable[[Any], QuerySet]] = {
-    Role.PATIENT: _inbox_of_patient,
-    Role.THERAPIST: _inbox_of_therapist,
-    Role.SUPERVISOR: _inbox_of_supervisor,
+def _inbox_page_of_patient(user_id, *thread_ids) -> QuerySet[Thread]:
+    return _inbox_page(_patients(user_id), thread_ids)
+
+
+def _inbox_page_of_therapist(user_id, *thread_ids) -> QuerySet[Thread]:
+    return _inbox_page(_therapists(user_id), thread_ids)
+
+
+def _inbox_page_of_supervisor(user_id, *thread_ids) -> QuerySet[Thread]:
+    return _inbox_page(_supervisors(user_id), thread_ids)
+
+
+_INBOX_OF_ROLE: dict[str, tuple[Callable[..., QuerySet], Callable[..., QuerySet]]] = {
+    Role.PATIENT: (_inbox_of_patient, _inbox_page_of_patient),
+    Role.THERAPIST: (_inbox_of_therapist, _inbox_page_of_therapist),
+    Role.SUPERVISOR: (_inbox_of_supervisor, _inbox_page_of_supervisor),
 }
 
 
 def inbox_rows(user: User) -> list[dict]:
     """Every thread of the user's, newest first, as {"pk", "unread"}: the same threads and counts as
     ``threads_with_unread_for`` (the inbox's pages and its unread total), compiled once per role."""
-    build = _INBOX_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
-    return value_rows(build, user.pk) if build is not None else []
+    builds = _INBOX_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
+    return value_rows(builds[0], user.pk) if builds is not None else []
+
+
+def inbox_page(user: User, thread_ids: list) -> list[Thread]:
+    """Those of ``thread_ids`` (at most INBOX_PAGE_SIZE) that are the user's, as ``threads_for``
+    gives them with the fields the inbox shows, in no particular order. The ids are padded to a
+    full page, so that one compiled query serves every page."""
+    builds = _INBOX_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
+    if builds is None or not thread_ids:
+        return []
+    if len(thread_ids) > INBOX_PAGE_SIZE:
+        raise ValueError(f"at most {INBOX_PAGE_SIZE} threads a page")
+    padded = [*thread_ids, *[_NO_THREAD] * (INBOX_PAGE_SIZE - len(thread_ids))]
+    return instances(builds[1], user.pk, *padded)
 
 
 def get_thread_for(user: User, thread_id) -> Thread:

@@ -24,14 +24,15 @@ from ipt.accounts.models import Role, User
 from ipt.audit.actions import record
 from ipt.messaging import actions
 from ipt.messaging.access import (
+    INBOX_PAGE_SIZE,
     PAGE_SIZE,
     get_attachment_for,
     get_thread_for,
+    inbox_page,
     inbox_rows,
     may_write,
     messages_of,
     read_up_to_of_others,
-    threads_for,
 )
 from ipt.messaging.forms import ComposeForm, NewThreadForm
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
@@ -47,7 +48,6 @@ EXTENSIONS = {
     "text/plain": (".txt",),
 }
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^\w.\- ()]+")
-NAME_FIELDS = ("first_name", "last_name", "email")  # what display_name reads
 
 
 # Who is who ------------------------------------------------------------------------------------
@@ -79,9 +79,6 @@ def local_time(value, viewer: User) -> str:
 # Inbox -----------------------------------------------------------------------------------------
 
 
-INBOX_PAGE_SIZE = 25  # the newest conversations first; a therapist has one or more per patient
-
-
 @never_cache
 @require_GET
 @role_required(Role.PATIENT, Role.THERAPIST, Role.SUPERVISOR)
@@ -91,14 +88,7 @@ def inbox(request):
     pages = max(1, -(-len(every_thread) // INBOX_PAGE_SIZE))
     number = _page_number(request.GET.get("page"), pages)
     shown = every_thread[(number - 1) * INBOX_PAGE_SIZE : number * INBOX_PAGE_SIZE]
-    names = [f"care_team__{who}__{field}" for who in ("patient", "therapist") for field in NAME_FIELDS]
-    found = threads_for(user).filter(pk__in=[row["pk"] for row in shown])
-    by_id = {
-        thread.pk: thread
-        for thread in found.only(
-            "subject", "last_message_at", "care_team__patient_id", "care_team__therapist_id", *names
-        )
-    }
+    by_id = {thread.pk: thread for thread in inbox_page(user, [row["pk"] for row in shown])}
     threads = []
     for row in shown:
         thread = by_id.get(row["pk"])  # None: deleted since the first read

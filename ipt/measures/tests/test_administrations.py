@@ -11,7 +11,7 @@ from ipt.audit.models import AuditEvent
 from ipt.care.actions.course import start_course
 from ipt.care.models import TreatmentCourse
 from ipt.measures import actions
-from ipt.measures.access import due_for_course
+from ipt.measures.access import due_for_course, due_for_courses
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse, ResponseStatus, Schedule, due_since
 from ipt.safety.models import RiskAlert
 from ipt.visits.models import Encounter, EncounterStatus
@@ -140,6 +140,29 @@ def test_a_questionnaire_due_for_more_than_a_week_is_overdue(personas, course):
     MeasureAssignment.objects.filter(pk=assignment.pk).update(created_at=timezone.now() - timedelta(days=8))
     [due] = due_for_course(course)
     assert due.overdue
+
+
+def test_one_course_compiled_once_answers_as_many_courses_do(personas):
+    """due_for_course (the patient's pages, compiled queries) and due_for_courses (the caseload)
+    agree: sessions held, answers given, a draft to resume, several schedules, other courses."""
+    course, other = (
+        new_course(personas),
+        new_course(personas, personas.other_care_team, personas.other_therapist),
+    )
+    weekly, every_two, once = (
+        assign(course),
+        assign(course, "gad7", Schedule.EVERY_N_WEEKS, 2),
+        assign(course, "wsas", Schedule.ONCE),
+    )
+    assign(other)
+    hold_session(course, personas, 1, timezone.now() - timedelta(days=3))
+    complete(every_two, [1] * 7, timezone.now() - timedelta(days=20))
+    actions.start_response(actor=personas.patient, assignment=weekly)  # a draft to resume
+    for when in (timezone.now(), timezone.now() + timedelta(days=9)):
+        mine, many = due_for_course(course, now=when), due_for_courses([course.pk, other.pk], now=when)
+        assert mine == many[course.pk] and mine
+        assert [due.assignment for due in mine if due.draft] == [weekly]
+    assert {due.assignment for due in due_for_course(course)} >= {weekly, every_two, once}
 
 
 # Therapist: assigning ------------------------------------------------------------------------------

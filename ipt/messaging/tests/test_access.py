@@ -2,7 +2,7 @@
 
 import pytest
 
-from ipt.messaging.access import INBOX_ORDER, inbox_rows, threads_with_unread_for
+from ipt.messaging.access import INBOX_ORDER, INBOX_PAGE_SIZE, inbox_page, inbox_rows, threads_with_unread_for
 from ipt.messaging.models import ReadState
 from ipt.messaging.tests.support import always_open, send, start
 
@@ -32,3 +32,19 @@ def test_inbox_rows_are_the_threads_with_their_unread_counts(personas, persona):
         assert [row["unread"] for row in expected] == [1, 1]  # one unread on each, after the read mark
     if persona == "admin":
         assert expected == []
+
+
+def test_an_inbox_page_holds_only_the_users_own_threads_of_those_asked_for(personas):
+    always_open(personas.therapist)
+    mine = [start(personas.patient, personas.care_team, subject=f"Mine {n}") for n in range(3)]
+    theirs = start(personas.other_patient, personas.other_care_team, subject="Not yours")
+    asked = [mine[2].pk, theirs.pk, mine[0].pk]
+    for persona in ("patient", "therapist", "supervisor"):
+        found = inbox_page(personas.get(persona), asked)
+        assert {thread.pk for thread in found} == {mine[2].pk, mine[0].pk}
+        assert {thread.subject for thread in found} == {"Mine 2", "Mine 0"}  # decrypted
+        assert all(thread.care_team.patient == personas.patient for thread in found)
+    assert [t.pk for t in inbox_page(personas.other_patient, asked)] == [theirs.pk]
+    assert inbox_page(personas.admin, asked) == [] and inbox_page(personas.patient, []) == []
+    with pytest.raises(ValueError):
+        inbox_page(personas.patient, [mine[0].pk] * (INBOX_PAGE_SIZE + 1))
