@@ -4,6 +4,7 @@ Also works out what is due, for one course (the patient's home, the measures pag
 caseload in a fixed number of queries (the therapist's home).
 """
 
+import uuid
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,10 +16,10 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from ipt.accounts.models import User
+from ipt.accounts.models import Role, User
 from ipt.care.access import courses_for
 from ipt.care.models import TreatmentCourse
-from ipt.lib.prepared import instances, value_rows, values_by_key
+from ipt.lib.prepared import first_instance, instances, value_rows, values_by_key
 from ipt.measures import change
 from ipt.measures.instruments import registry
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse, ResponseStatus, due_since
@@ -46,17 +47,24 @@ def responses_for(user: User, course: TreatmentCourse) -> QuerySet[Questionnaire
 
 
 def get_own_response(user: User, response_id) -> QuestionnaireResponse:
-    """A patient's own response (missing and not theirs look the same)."""
+    """A patient's own response (missing and not theirs look the same); every save and the
+    submission read it, so compiled once."""
+    if not user.is_authenticated or not user.is_active or user.role != Role.PATIENT:
+        raise Http404("No such questionnaire.")
     try:
-        return (
-            QuestionnaireResponse.objects.filter(
-                course__in=courses_for(user), course__care_team__patient=user
-            )
-            .select_related("course__care_team__patient", "course__care_team__therapist")
-            .get(pk=response_id)
-        )
-    except (QuestionnaireResponse.DoesNotExist, ValidationError, ValueError):
+        key = response_id if isinstance(response_id, uuid.UUID) else uuid.UUID(str(response_id))
+    except ValueError:
         raise Http404("No such questionnaire.") from None
+    response = first_instance(_own_response_query, key, user.pk)
+    if response is None:
+        raise Http404("No such questionnaire.")
+    return response
+
+
+def _own_response_query(response_id, patient_id):
+    # The same rows as responses of courses_for(patient) whose care team is the patient's.
+    own = QuestionnaireResponse.objects.filter(pk=response_id, course__care_team__patient=patient_id)
+    return own.select_related("course__care_team__patient", "course__care_team__therapist")
 
 
 @dataclass(frozen=True)
