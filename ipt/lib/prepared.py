@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -76,54 +76,72 @@ def _params(compiled_params: list, slots: list[tuple[int, int]], keys: tuple) ->
     return params
 
 
-# values(): rows as dicts ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
-class _ValuesPlan:
+class _Compiled:
     sql: str
     params: list
     slots: list[tuple[int, int]]
-    compiler: SQLCompiler
+    compiler: SQLCompiler  # after as_sql(): its select, klass_info and annotation_col_map
     converters: dict
-    names: list[str]
 
 
-_values: WeakKeyDictionary = WeakKeyDictionary()
-
-
-def _values_plan(build, keys: tuple) -> _ValuesPlan:
+def _compile(build, keys: tuple, check) -> _Compiled:
     first, second = _placeholders(keys)
     queryset = build(*first)
-    if queryset._fields is None or queryset._prefetch_related_lookups:
-        raise ValueError(f"{build.__name__}: only values() or values_list() queries")
-    query = queryset.query
-    compiler = query.get_compiler(using=queryset.db)
+    check(build, queryset)
+    compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
     other = build(*second).query.sql_with_params()
-    return _ValuesPlan(
+    return _Compiled(
         sql=sql,
         params=list(params),
         slots=_slots(build, first, second, (sql, tuple(params)), other),
         compiler=compiler,
         converters=compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]]),
-        names=[*query.extra_select, *query.values_select, *query.annotation_select],
     )
+
+
+def _cached(store: WeakKeyDictionary, make, build, keys: tuple):
+    """A plan per database connection (a compiler and its converters belong to one), build and
+    number of keys."""
+    plans = store.setdefault(connections[DEFAULT_DB_ALIAS], {})
+    plan = plans.get((build, len(keys)))
+    if plan is None:
+        plan = plans[build, len(keys)] = make(build, keys)
+    return plan
+
+
+def _rows(compiled: _Compiled, keys: tuple) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, _params(compiled.params, compiled.slots, keys))
+        rows = cursor.fetchall()
+    if compiled.converters:
+        rows = list(compiled.compiler.apply_converters(rows, compiled.converters))
+    return rows
+
+
+# values(): rows as dicts ------------------------------------------------------------------------
+
+
+def _values_only(build, queryset) -> None:
+    if queryset._fields is None or queryset._prefetch_related_lookups:
+        raise ValueError(f"{build.__name__}: only values() or values_list() queries")
+
+
+def _values_plan(build, keys: tuple) -> tuple[_Compiled, list[str]]:
+    compiled = _compile(build, keys, _values_only)
+    query = compiled.compiler.query
+    return compiled, [*query.extra_select, *query.values_select, *query.annotation_select]
+
+
+_values: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def value_rows(build, *keys) -> list[dict]:
     """``list(build(*keys))`` of a ``values()`` (or ``values_list()``) query, each row a dict of
     every selected name, with the ORM's converters applied."""
-    plans = _values.setdefault(_wrapper(), {})
-    plan = plans.get((build, len(keys)))
-    if plan is None:
-        plan = plans[build, len(keys)] = _values_plan(build, keys)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, _params(plan.params, plan.slots, keys))
-        rows = cursor.fetchall()
-    if plan.converters:
-        rows = list(plan.compiler.apply_converters(rows, plan.converters))
-    return [dict(zip(plan.names, row, strict=True)) for row in rows]
+    compiled, names = _cached(_values, _values_plan, build, keys)
+    return [dict(zip(names, row, strict=True)) for row in _rows(compiled, keys)]
 
 
 def values_by_key(build, *keys) -> dict | None:
@@ -137,11 +155,7 @@ def values_by_key(build, *keys) -> dict | None:
 
 @dataclass(frozen=True)
 class _Plan:
-    sql: str
-    params: list
-    slots: list[tuple[int, int]]
-    compiler: SQLCompiler
-    converters: dict
+    compiled: _Compiled
     model: type[models.Model]
     fields: slice
     init_list: list[str]
@@ -149,60 +163,42 @@ class _Plan:
     annotations: dict[str, int]
 
 
-_plans: WeakKeyDictionary = WeakKeyDictionary()
-
-
-def _wrapper():
-    from django.db import DEFAULT_DB_ALIAS, connections
-
-    return connections[DEFAULT_DB_ALIAS]
-
-
-def _plan(build, keys: tuple) -> _Plan:
-    first, second = _placeholders(keys)
-    queryset = build(*first)
+def _instances_only(build, queryset) -> None:
     if (
         queryset._iterable_class is not ModelIterable
         or queryset._prefetch_related_lookups
         or queryset._known_related_objects
     ):
         raise ValueError(f"{build.__name__}: only model instances, without prefetch_related")
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()  # also fills compiler.select, klass_info and annotation_col_map
-    other = build(*second).query.sql_with_params()
-    slots = _slots(build, first, second, (sql, tuple(params)), other)
+
+
+def _plan(build, keys: tuple) -> _Plan:
+    """What Django's ModelIterable works out from the compiler before its first row."""
+    compiled = _compile(build, keys, _instances_only)
+    compiler = compiled.compiler
     klass_info = compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     return _Plan(
-        sql=sql,
-        params=list(params),
-        slots=slots,
-        compiler=compiler,
-        converters=compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]]),
+        compiled=compiled,
         model=klass_info["model"],
         fields=slice(start, end),
         init_list=[column[0].target.attname for column in compiler.select[start:end]],
         # Django 5.2's signature; the stubs follow a later Django's (with fetch_mode).
-        related=get_related_populators(klass_info, compiler.select, queryset.db),  # type: ignore[call-arg]
+        related=get_related_populators(klass_info, compiler.select, compiler.using),  # type: ignore[call-arg, arg-type]
         annotations=dict(compiler.annotation_col_map or {}),
     )
+
+
+_plans: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def instances(build, *keys) -> list:
     """``list(build(*keys))``: model instances as the ORM makes them (its converters, related
     objects from select_related, annotations), from SQL compiled once."""
-    plans = _plans.setdefault(_wrapper(), {})
-    plan = plans.get((build, len(keys)))
-    if plan is None:
-        plan = plans[build, len(keys)] = _plan(build, keys)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, _params(plan.params, plan.slots, keys))
-        rows = cursor.fetchall()
-    if plan.converters:
-        rows = list(plan.compiler.apply_converters(rows, plan.converters))
+    plan = _cached(_plans, _plan, build, keys)
     alias = connection.alias
     found = []
-    for row in rows:
+    for row in _rows(plan.compiled, keys):
         instance = plan.model.from_db(alias, plan.init_list, row[plan.fields])
         for populator in plan.related:
             populator.populate(row, instance)
