@@ -4,6 +4,8 @@
 clinical content, so they get no care team at all.
 """
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
@@ -12,21 +14,33 @@ from ipt.accounts.models import CareTeam, Role, User
 from ipt.lib.prepared import first_instance
 
 
-def _all_teams() -> QuerySet[CareTeam]:
-    return CareTeam.objects.select_related("patient", "therapist", "therapist__supervisor")
+# Whose care teams each role sees, by the user's id: the one definition, also the building block of
+# the queries compiled once per role (ipt.lib.prepared), which take ids, not users.
+def teams_of_patient(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(patient=user_id)
+
+
+def teams_of_therapist(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(therapist=user_id)
+
+
+def teams_of_supervisor(user_id) -> QuerySet[CareTeam]:
+    return CareTeam.objects.filter(therapist__supervisor=user_id)
+
+
+TEAM_PEOPLE = ("patient", "therapist", "therapist__supervisor")
+TEAMS_OF_ROLE: dict[str, Callable[[object], QuerySet[CareTeam]]] = {
+    Role.PATIENT: teams_of_patient,
+    Role.THERAPIST: teams_of_therapist,
+    Role.SUPERVISOR: teams_of_supervisor,
+}
 
 
 def care_teams_for(user: User) -> QuerySet[CareTeam]:
-    teams = _all_teams()
-    if not user.is_authenticated or not user.is_active:
-        return teams.none()
-    if user.role == Role.PATIENT:
-        return teams.filter(patient=user)
-    if user.role == Role.THERAPIST:
-        return teams.filter(therapist=user)
-    if user.role == Role.SUPERVISOR:
-        return teams.filter(therapist__supervisor=user)
-    return teams.none()
+    teams_of = TEAMS_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
+    if teams_of is None:
+        return CareTeam.objects.none()
+    return teams_of(user.pk).select_related(*TEAM_PEOPLE)
 
 
 def get_care_team_for(user: User, care_team_id) -> CareTeam:
@@ -45,7 +59,7 @@ def get_own_care_team(user: User) -> CareTeam | None:
 
 
 def _own_care_team(patient_id) -> QuerySet[CareTeam]:
-    return _all_teams().filter(patient=patient_id)[:1]
+    return teams_of_patient(patient_id).select_related(*TEAM_PEOPLE)[:1]
 
 
 def supervisees_for(user: User) -> QuerySet[User]:

@@ -1,5 +1,6 @@
 """Recording and verifying the audit trail."""
 
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -87,6 +88,22 @@ def _append_in_one_statement(event: AuditEvent) -> bool:
     insert, the move, COMMIT), and the head is held that much less (P4). The hash is the same
     SHA-256 of the previous hash and the canonical payload that ``compute_hash`` makes, here of the
     head as the statement locked it. False, and nothing written, before the first event (no head)."""
+    fields, sql = _one_statement()
+    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, event.canonical_payload()])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True
+
+
+@functools.cache
+def _one_statement() -> tuple[list, str]:
+    """The fields the statement takes as parameters, and its SQL: worked out once (PostgreSQL)."""
     quote = connection.ops.quote_name
     fields = [
         field for field in AuditEvent._meta.concrete_fields if field.name not in ("id", "prev_hash", "hash")
@@ -94,7 +111,6 @@ def _append_in_one_statement(event: AuditEvent) -> bool:
     columns = ", ".join(quote(cast(str, field.column)) for field in fields)
     # INSERT ... SELECT types its values from the SELECT, not from the columns: cast each.
     values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
-    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
     table = quote(AuditEvent._meta.db_table)
     sql = f"""
         WITH head AS (SELECT last_hash FROM {HEAD_TABLE} WHERE singleton = 1 FOR UPDATE),
@@ -108,15 +124,7 @@ def _append_in_one_statement(event: AuditEvent) -> bool:
         UPDATE {HEAD_TABLE} SET last_event_id = added.id, last_hash = added.hash FROM added
         WHERE singleton = 1
         RETURNING added.id, added.prev_hash, added.hash"""  # noqa: S608 - names from the models
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, event.canonical_payload()])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    event.pk, event.prev_hash, event.hash = row
-    event._state.adding = False
-    event._state.db = connection.alias
-    return True
+    return fields, sql
 
 
 @dataclass

@@ -5,7 +5,6 @@ clinical records; the patient only where the method asks for their own words (in
 check-ins, acknowledgement, signature). "Missing" and "not yours" look the same (Http404).
 """
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from ipt.accounts.access import care_teams_for
-from ipt.accounts.models import CareTeam, Role, User
+from ipt.accounts.access import care_teams_for, teams_of_patient, teams_of_supervisor, teams_of_therapist
+from ipt.accounts.models import Role, User
 from ipt.care.models import (
     ACTIVE_STATUSES,
     Formulation,
@@ -26,7 +25,7 @@ from ipt.care.models import (
     TreatmentContract,
     TreatmentCourse,
 )
-from ipt.lib.prepared import first_instance, instances
+from ipt.lib.prepared import first_instance, instances, uuid_key
 
 
 def courses_for(user: User) -> QuerySet[TreatmentCourse]:
@@ -40,19 +39,19 @@ def _courses_of(care_teams: QuerySet) -> QuerySet[TreatmentCourse]:
 
 
 def _courses_of_patient(patient_id) -> QuerySet[TreatmentCourse]:
-    return _courses_of(CareTeam.objects.filter(patient=patient_id))
+    return _courses_of(teams_of_patient(patient_id))
 
 
 def _course_of_patient(course_id, user_id) -> QuerySet[TreatmentCourse]:
-    return _courses_of(CareTeam.objects.filter(patient=user_id)).filter(pk=course_id)
+    return _courses_of(teams_of_patient(user_id)).filter(pk=course_id)
 
 
 def _course_of_therapist(course_id, user_id) -> QuerySet[TreatmentCourse]:
-    return _courses_of(CareTeam.objects.filter(therapist=user_id)).filter(pk=course_id)
+    return _courses_of(teams_of_therapist(user_id)).filter(pk=course_id)
 
 
 def _course_of_supervisor(course_id, user_id) -> QuerySet[TreatmentCourse]:
-    return _courses_of(CareTeam.objects.filter(therapist__supervisor=user_id)).filter(pk=course_id)
+    return _courses_of(teams_of_supervisor(user_id)).filter(pk=course_id)
 
 
 # The same rows as courses_for(user), one course: every course page opens with it, so compiled once.
@@ -65,11 +64,8 @@ _COURSE_OF_ROLE: dict[str, Callable[[Any, Any], QuerySet[TreatmentCourse]]] = {
 
 def get_course_for(user: User, course_id) -> TreatmentCourse:
     build = _COURSE_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
-    try:
-        key = course_id if isinstance(course_id, uuid.UUID) else uuid.UUID(str(course_id))
-    except ValueError:
-        raise Http404("No such course.") from None
-    course = first_instance(build, key, user.pk) if build is not None else None
+    key = uuid_key(course_id)
+    course = first_instance(build, key, user.pk) if build is not None and key is not None else None
     if course is None:
         raise Http404("No such course.")
     return course

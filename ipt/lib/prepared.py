@@ -25,6 +25,16 @@ _UUID_FIELD = models.UUIDField()
 _FIRST_PLACEHOLDER_TIME = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
+def uuid_key(value) -> uuid.UUID | None:
+    """An id from a URL or a form as a key (None when it is no UUID: "missing" to the caller)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def _placeholders(keys: tuple) -> tuple[tuple, tuple]:
     first: list[uuid.UUID | datetime] = []
     second: list[uuid.UUID | datetime] = []

@@ -4,7 +4,6 @@ Also works out what is due, for one course (the patient's home, the measures pag
 caseload in a fixed number of queries (the therapist's home).
 """
 
-import uuid
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from django.utils import timezone
 from ipt.accounts.models import Role, User
 from ipt.care.access import courses_for
 from ipt.care.models import TreatmentCourse
-from ipt.lib.prepared import first_instance, instances, value_rows, values_by_key
+from ipt.lib.prepared import first_instance, instances, uuid_key, value_rows, values_by_key
 from ipt.measures import change
 from ipt.measures.instruments import registry
 from ipt.measures.models import MeasureAssignment, QuestionnaireResponse, ResponseStatus, due_since
@@ -51,11 +50,8 @@ def get_own_response(user: User, response_id) -> QuestionnaireResponse:
     submission read it, so compiled once."""
     if not user.is_authenticated or not user.is_active or user.role != Role.PATIENT:
         raise Http404("No such questionnaire.")
-    try:
-        key = response_id if isinstance(response_id, uuid.UUID) else uuid.UUID(str(response_id))
-    except ValueError:
-        raise Http404("No such questionnaire.") from None
-    response = first_instance(_own_response_query, key, user.pk)
+    key = uuid_key(response_id)
+    response = first_instance(_own_response_query, key, user.pk) if key is not None else None
     if response is None:
         raise Http404("No such questionnaire.")
     return response

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from ipt.accounts.access import care_teams_for
+from ipt.accounts.access import care_teams_for, teams_of_patient, teams_of_supervisor, teams_of_therapist
 from ipt.accounts.models import CareTeam, Role, User
 from ipt.lib.prepared import instances, value_rows
 from ipt.messaging.models import Attachment, Message, ReadState, Thread
@@ -71,41 +71,29 @@ def _inbox_page(care_teams: QuerySet[CareTeam], thread_ids: tuple) -> QuerySet[T
     return _threads_of(care_teams).filter(pk__in=thread_ids).only(*shown)
 
 
-def _patients(user_id) -> QuerySet[CareTeam]:
-    return CareTeam.objects.filter(patient=user_id)
-
-
-def _therapists(user_id) -> QuerySet[CareTeam]:
-    return CareTeam.objects.filter(therapist=user_id)
-
-
-def _supervisors(user_id) -> QuerySet[CareTeam]:
-    return CareTeam.objects.filter(therapist__supervisor=user_id)
-
-
-# The same care teams as care_teams_for(user), one builder per role (compiled queries, ipt.lib.prepared).
+# One builder per role (compiled queries, ipt.lib.prepared), on the care teams care_teams_for gives.
 def _inbox_of_patient(user_id) -> QuerySet:
-    return _inbox(_patients(user_id), user_id, for_staff=False)
+    return _inbox(teams_of_patient(user_id), user_id, for_staff=False)
 
 
 def _inbox_of_therapist(user_id) -> QuerySet:
-    return _inbox(_therapists(user_id), user_id, for_staff=True)
+    return _inbox(teams_of_therapist(user_id), user_id, for_staff=True)
 
 
 def _inbox_of_supervisor(user_id) -> QuerySet:
-    return _inbox(_supervisors(user_id), user_id, for_staff=True)
+    return _inbox(teams_of_supervisor(user_id), user_id, for_staff=True)
 
 
 def _inbox_page_of_patient(user_id, *thread_ids) -> QuerySet[Thread]:
-    return _inbox_page(_patients(user_id), thread_ids)
+    return _inbox_page(teams_of_patient(user_id), thread_ids)
 
 
 def _inbox_page_of_therapist(user_id, *thread_ids) -> QuerySet[Thread]:
-    return _inbox_page(_therapists(user_id), thread_ids)
+    return _inbox_page(teams_of_therapist(user_id), thread_ids)
 
 
 def _inbox_page_of_supervisor(user_id, *thread_ids) -> QuerySet[Thread]:
-    return _inbox_page(_supervisors(user_id), thread_ids)
+    return _inbox_page(teams_of_supervisor(user_id), thread_ids)
 
 
 _INBOX_OF_ROLE: dict[str, tuple[Callable[..., QuerySet], Callable[..., QuerySet]]] = {
