@@ -18,10 +18,10 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from redis.exceptions import RedisError
 
 from ipt.accounts import access
 from ipt.accounts.models import CareTeam, CaseloadVersion, Role, User
+from ipt.lib.fragments import cache_call
 from ipt.lib.rows import db_key, one_row
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,10 @@ class CaseloadPage:
 def caseload_page(therapist: User) -> CaseloadPage:
     zones = f"{therapist.time_zone}:{timezone.get_current_timezone_name()}"
     key = f"caseload:{therapist.pk}:{_version(therapist)}:{zones}"
-    cached = _cache_call(cache.get, key)
+    cached = cache_call(cache.get, key)
     if cached is None:
         cached = _build(therapist)
-        _cache_call(cache.set, key, cached, settings.IPT_CASELOAD_CACHE_SECONDS)
+        cache_call(cache.set, key, cached, settings.IPT_CASELOAD_CACHE_SECONDS)
     table, count, open_alerts, notices = cached
     # Rendered by our own autoescaping templates.
     return CaseloadPage(mark_safe(table), count, open_alerts, mark_safe(notices))  # noqa: S308
@@ -53,10 +53,10 @@ def caseload_page(therapist: User) -> CaseloadPage:
 def open_alert_count(therapist: User) -> int:
     """The therapist's open alerts, counted once per change of their caseload (the top bar's badge)."""
     key = f"caseload-alerts:{therapist.pk}:{_version(therapist)}"
-    count = _cache_call(cache.get, key)
+    count = cache_call(cache.get, key)
     if count is None:
         count = _open_alerts(therapist)
-        _cache_call(cache.set, key, count, settings.IPT_CASELOAD_CACHE_SECONDS)
+        cache_call(cache.set, key, count, settings.IPT_CASELOAD_CACHE_SECONDS)
     return count
 
 
@@ -84,15 +84,6 @@ def _open_alerts(therapist: User) -> int:
     from ipt.safety.access import open_alerts_for
 
     return open_alerts_for(therapist).count()
-
-
-def _cache_call(method, *args):
-    """A cache that is down (Redis stopped) costs the speed-up, never the page (R5)."""
-    try:
-        return method(*args)
-    except (RedisError, OSError) as error:
-        logger.warning("The cache is unavailable (%s); the caseload is built without it", error)
-        return None
 
 
 def _caseload(therapist: User) -> list[CareTeam]:

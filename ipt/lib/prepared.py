@@ -141,6 +141,9 @@ def _values_only(build, queryset) -> None:
 def _values_plan(build, keys: tuple) -> tuple[_Compiled, list[str]]:
     compiled = _compile(build, keys, _values_only)
     query = compiled.compiler.query
+    # The names in the order of the columns, as Django's ValuesIterable works them out.
+    if query.selected:
+        return compiled, list(query.selected)
     return compiled, [*query.extra_select, *query.values_select, *query.annotation_select]
 
 

@@ -56,18 +56,26 @@ def _with_unread(threads: QuerySet[Thread], user_id, *, for_staff: bool) -> Quer
 
 INBOX_ORDER = ("-last_message_at", "-created_at", "-pk")
 INBOX_PAGE_SIZE = 25  # the newest conversations first; a therapist has one or more per patient
+INBOX_CACHE_SECONDS = 600  # a page's rendered rows (ipt.lib.fragments): memory, not correctness
 NAME_FIELDS = ("first_name", "last_name", "email")  # what display_name reads
 _NO_THREAD = uuid.UUID(int=0)  # fills a short page's ids: no thread has it
 
 
+# What an inbox row shows but its subject (which never changes), read for every thread: the key of
+# a page's rendered rows. The e-mail addresses (unique) tell who the patient and therapist are.
+INBOX_ROW_FIELDS = (
+    "last_message_at",
+    *[f"care_team__{who}__{field}" for who in ("patient", "therapist") for field in NAME_FIELDS],
+)
+
+
 def _inbox(care_teams: QuerySet[CareTeam], user_id, *, for_staff: bool) -> QuerySet:
     threads = _with_unread(Thread.objects.filter(care_team__in=care_teams), user_id, for_staff=for_staff)
-    return threads.order_by(*INBOX_ORDER).values("pk", "unread")  # type: ignore[misc]  # annotated above
+    return threads.order_by(*INBOX_ORDER).values("pk", "unread", *INBOX_ROW_FIELDS)  # type: ignore[misc]
 
 
 def _inbox_page(care_teams: QuerySet[CareTeam], thread_ids: tuple) -> QuerySet[Thread]:
-    names = [f"care_team__{who}__{field}" for who in ("patient", "therapist") for field in NAME_FIELDS]
-    shown = ("subject", "last_message_at", "care_team__patient_id", "care_team__therapist_id", *names)
+    shown = ("subject", "care_team__patient_id", "care_team__therapist_id", *INBOX_ROW_FIELDS)
     return _threads_of(care_teams).filter(pk__in=thread_ids).only(*shown)
 
 
@@ -104,8 +112,9 @@ _INBOX_OF_ROLE: dict[str, tuple[Callable[..., QuerySet], Callable[..., QuerySet]
 
 
 def inbox_rows(user: User) -> list[dict]:
-    """Every thread of the user's, newest first, as {"pk", "unread"}: the same threads and counts as
-    ``threads_with_unread_for`` (the inbox's pages and its unread total), compiled once per role."""
+    """Every thread of the user's, newest first, as {"pk", "unread", *INBOX_ROW_FIELDS}: the same
+    threads and counts as ``threads_with_unread_for`` (the inbox's pages and its unread total, and
+    the key of each page's rendered rows), compiled once per role."""
     builds = _INBOX_OF_ROLE.get(user.role) if user.is_authenticated and user.is_active else None
     return value_rows(builds[0], user.pk) if builds is not None else []
 

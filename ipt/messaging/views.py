@@ -13,6 +13,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
@@ -22,8 +23,10 @@ from ipt.accounts.access import care_teams_for, get_own_care_team
 from ipt.accounts.decorators import role_required
 from ipt.accounts.models import Role, User
 from ipt.audit.actions import record
+from ipt.lib.fragments import cached_html
 from ipt.messaging import actions
 from ipt.messaging.access import (
+    INBOX_CACHE_SECONDS,
     INBOX_PAGE_SIZE,
     PAGE_SIZE,
     get_attachment_for,
@@ -88,28 +91,19 @@ def inbox(request):
     pages = max(1, -(-len(every_thread) // INBOX_PAGE_SIZE))
     number = _page_number(request.GET.get("page"), pages)
     shown = every_thread[(number - 1) * INBOX_PAGE_SIZE : number * INBOX_PAGE_SIZE]
-    by_id = {thread.pk: thread for thread in inbox_page(user, [row["pk"] for row in shown])}
-    threads = []
-    for row in shown:
-        thread = by_id.get(row["pk"])  # None: deleted since the first read
-        if thread is not None:
-            thread.unread = row["unread"]
-            threads.append(thread)
     record(
         actor=user,
         action="message.inbox.read",
         request=request,
-        detail={"threads": len(threads), "page": number},
+        detail={"threads": len(shown), "page": number},
     )
-    rows = [
-        {
-            "thread": thread,
-            "other": other_party(user, thread),
-            "when": local_time(thread.last_message_at, user),
-            "iso": thread.last_message_at.astimezone(UTC).isoformat(),
-        }
-        for thread in threads
-    ]
+    # The rows show nothing but what ``shown`` holds (and subjects, which never change), seen
+    # from this user in their zone: rendered once per change of any of it.
+    thread_list = cached_html(
+        f"inbox:{user.pk}:{user.time_zone}:{shown!r}",
+        lambda: _thread_list(user, shown),
+        INBOX_CACHE_SECONDS,
+    )
     may_start = user.role == Role.THERAPIST or (
         user.role == Role.PATIENT and get_own_care_team(user) is not None
     )
@@ -117,13 +111,31 @@ def inbox(request):
         request,
         "messaging/inbox.html",
         {
-            "rows": rows,
+            "thread_list": thread_list if shown else "",
             "may_start": may_start,
             "unread_total": sum(row["unread"] for row in every_thread),
             "is_patient": user.role == Role.PATIENT,
             "page": {"number": number, "pages": pages, "newer": number - 1, "older": number + 1},
         },
     )
+
+
+def _thread_list(user: User, shown: list[dict]) -> str:
+    by_id = {thread.pk: thread for thread in inbox_page(user, [row["pk"] for row in shown])}
+    rows = []
+    for row in shown:
+        thread = by_id.get(row["pk"])  # None: deleted since the first read
+        if thread is not None:
+            rows.append(
+                {
+                    "thread": thread,
+                    "unread": row["unread"],
+                    "other": other_party(user, thread),
+                    "when": local_time(thread.last_message_at, user),
+                    "iso": thread.last_message_at.astimezone(UTC).isoformat(),
+                }
+            )
+    return render_to_string("messaging/_thread_list.html", {"rows": rows})
 
 
 def _page_number(raw: str | None, pages: int) -> int:

@@ -168,3 +168,27 @@ def test_value_rows_are_every_row_with_the_orms_converters(personas):
     assert rows == [{"pk": c.pk, "created_at": c.created_at, "status": c.status} for c in courses]
     assert isinstance(rows[0]["pk"], uuid.UUID) and rows[0]["created_at"].tzinfo is not None
     assert value_rows(_courses_of_team, personas.other_care_team.pk) == []
+
+
+def _courses_with_count_between_fields(care_team_id):
+    return (
+        TreatmentCourse.objects.filter(care_team=care_team_id)
+        .annotate(people=Count("inventory"))
+        .order_by("created_at")
+        .values("pk", "people", "created_at", "care_team__patient__email")
+    )
+
+
+def test_value_rows_name_each_column_in_the_order_asked_with_annotations_between_fields(personas):
+    course = TreatmentCourse.objects.create(care_team=personas.care_team, status=CourseStatus.INITIAL)
+    InventoryPerson.objects.create(course=course, name="Sam", relation=Relation.FRIEND)
+    expected = list(_courses_with_count_between_fields(personas.care_team.pk))
+    assert expected == [
+        {
+            "pk": course.pk,
+            "people": 1,
+            "created_at": course.created_at,
+            "care_team__patient__email": "patient@example.test",
+        }
+    ]
+    assert value_rows(_courses_with_count_between_fields, personas.care_team.pk) == expected

@@ -2,7 +2,14 @@
 
 import pytest
 
-from ipt.messaging.access import INBOX_ORDER, INBOX_PAGE_SIZE, inbox_page, inbox_rows, threads_with_unread_for
+from ipt.messaging.access import (
+    INBOX_ORDER,
+    INBOX_PAGE_SIZE,
+    INBOX_ROW_FIELDS,
+    inbox_page,
+    inbox_rows,
+    threads_with_unread_for,
+)
 from ipt.messaging.models import ReadState
 from ipt.messaging.tests.support import always_open, send, start
 
@@ -22,14 +29,16 @@ def test_inbox_rows_are_the_threads_with_their_unread_counts(personas, persona):
     ReadState.objects.filter(thread=second, user=personas.patient).update(last_read_id=reply.pk)
     start(personas.other_patient, personas.other_care_team, subject="Elsewhere")
     user = personas.get(persona)
-    expected = [
-        {"pk": thread.pk, "unread": thread.unread}
-        for thread in threads_with_unread_for(user).order_by(*INBOX_ORDER)
-    ]
+    expected = list(
+        threads_with_unread_for(user).order_by(*INBOX_ORDER).values("pk", "unread", *INBOX_ROW_FIELDS)
+    )
     assert inbox_rows(user) == expected
     assert inbox_rows(user) == expected  # again, from the compiled query
     if persona == "patient":
-        assert [row["unread"] for row in expected] == [1, 1]  # one unread on each, after the read mark
+        assert [row["unread"] for row in expected] == [1, 1]
+        assert (
+            expected[0]["care_team__therapist__email"] == personas.therapist.email
+        )  # one unread on each, after the read mark
     if persona == "admin":
         assert expected == []
 

@@ -7,6 +7,8 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -39,6 +41,15 @@ def message_ids(html: str) -> list[int]:
 
 def details_of(action: str) -> list[dict]:
     return list(AuditEvent.objects.filter(action=action).values_list("detail", flat=True))
+
+
+def raw_cache_values() -> list[bytes]:
+    """Every value the cache holds, as stored (locmem in-process, or this run's Redis keys)."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return list(cache._cache.values())
+    client = cache._cache.get_client(write=False)
+    return [client.get(key) for key in client.scan_iter(match=cache.make_key("*"))]
 
 
 def assert_no_content_audited() -> None:
@@ -115,6 +126,36 @@ class TestInbox:
         events = AuditEvent.objects.filter(action="message.inbox.read", actor=personas.therapist)
         pages = [detail["page"] for detail in events.order_by("id").values_list("detail", flat=True)]
         assert pages == [1, 2, 3, 2, 3, 1, 1, 1]
+
+    def test_the_list_shows_every_change_at_once_though_its_rows_are_rendered_once(
+        self, personas, thread, client_for
+    ):
+        client = client_for("therapist")
+
+        def row() -> str:
+            html = client.get(reverse("inbox")).content.decode()
+            return html[html.index('data-testid="thread"') :].split("</li>")[0]
+
+        assert row() == row() and 'data-testid="unread">1 unread' in row()
+        send(personas.patient, thread, "PRIVATE another")
+        assert 'data-testid="unread">2 unread' in row()
+        last = Message.objects.filter(thread=thread).latest("id")
+        ReadState.objects.update_or_create(
+            thread=thread, user=personas.therapist, defaults={"last_read_id": last.pk}
+        )
+        assert "unread" not in row()
+        personas.patient.first_name = "Pauline"
+        personas.patient.save()
+        assert "Pauline Tient" in row()
+        personas.therapist.time_zone = "Pacific/Auckland"
+        personas.therapist.save()
+        shown = views.local_time(Thread.objects.get(pk=thread.pk).last_message_at, personas.therapist)
+        assert shown in row()
+
+    def test_the_rendered_rows_are_kept_encrypted(self, thread, client_for):
+        assert SUBJECT in client_for("patient").get(reverse("inbox")).content.decode()
+        kept = raw_cache_values()
+        assert kept and not any(SUBJECT.encode() in value for value in kept)
 
     def test_a_short_inbox_has_no_pager(self, thread, client_for):
         html = client_for("therapist").get(reverse("inbox")).content.decode()
