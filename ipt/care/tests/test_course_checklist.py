@@ -1,7 +1,9 @@
 """The course checklist is ticked from the records themselves, never by hand."""
 
 import datetime
+import re
 
+from django.urls import reverse
 from django.utils import timezone
 
 from ipt.care.actions.course import start_course
@@ -200,3 +202,19 @@ def test_the_overview_shows_every_phase_with_the_current_one_highlighted_and_tic
     assert '<li class="done"><span aria-hidden="true">✓</span> Interpersonal inventory taken' in page
     assert '<li class="todo"><span aria-hidden="true">○</span> Sick role explained' in page
     assert "Session 1 of 12" in page
+
+
+def test_the_overview_ticks_an_item_as_soon_as_its_record_exists(personas, client_for):
+    course = new_course(personas)
+    therapist = client_for("therapist")
+
+    def items() -> list[tuple[str, str]]:
+        html = therapist.get(reverse("course_overview", args=[course.pk])).content.decode()
+        return re.findall(r'<li class="(done|todo)"><span aria-hidden="true">.</span> ([^<]+)<', html)
+
+    before = items()
+    assert before and before == items()  # the second from the rendered checklist kept
+    InventoryPerson.objects.create(course=course, name="Sam", relation="friend")
+    after = items()
+    changed = [(was, now, label) for (was, label), (now, _) in zip(before, after, strict=True) if was != now]
+    assert len(changed) == 1 and changed[0][:2] == ("todo", "done")

@@ -8,6 +8,7 @@ starts from ``get_course_for`` (404 for missing and not yours) and audits the re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ipt.accounts.access import get_care_team_for
@@ -31,9 +32,11 @@ from ipt.care.forms.course import CourseDetailsForm, CourseStartForm, StatusChan
 from ipt.care.models import ACTIVE_STATUSES, CourseStatus, StatusChange, TargetCondition
 from ipt.care.problem_area_templates import template_for
 from ipt.lib.forms import posted
+from ipt.lib.fragments import cached_html
 from ipt.lib.prepared import instances
 
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
+CHECKLIST_CACHE_SECONDS = 600  # memory, not correctness: the key is what it shows
 # The order moves are offered in: forward first, discontinuing last.
 MOVE_ORDER = [
     CourseStatus.INITIAL,
@@ -112,6 +115,17 @@ def _history_query(course_id):
     return StatusChange.objects.filter(course=course_id).select_related("changed_by")
 
 
+def _checklist_html(course) -> str:
+    """Rendered once per state of the checklist (it shows nothing else): about a third of the
+    chart's template work (issue 7, P2)."""
+    phases = checklist(course)
+    return cached_html(
+        f"checklist:{course.status}:{phases!r}",
+        lambda: render_to_string("care/_checklist.html", {"phases": phases, "current": course.status}),
+        CHECKLIST_CACHE_SECONDS,
+    )
+
+
 def _render_overview(request, course, status_form=None, status: int = 200):
     _audit_read(request, course)
     held, planned = session_position(course)
@@ -121,7 +135,7 @@ def _render_overview(request, course, status_form=None, status: int = 200):
         "can_write": is_course_therapist(request.user, course),
         "held": held,
         "planned": planned,
-        "phases": checklist(course),
+        "checklist": _checklist_html(course),
         "moves": _moves(course),
         "conditions": _condition_labels(course),
         "history": instances(_history_query, course.pk),
