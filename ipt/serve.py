@@ -129,7 +129,6 @@ class Supervisor:
     def start(self, index: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         ours.settimeout(PASS_SECONDS)  # a worker stuck with a full queue is passed over
-        theirs.set_inheritable(True)
         server = DealtServer(self.config, theirs)
         worker = get_subprocess(self.config, target=server.run, sockets=[])
         worker.start()

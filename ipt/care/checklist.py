@@ -31,8 +31,12 @@ def _signed_notes(course: TreatmentCourse) -> list:
 def _signed_notes_query(course_id):
     from ipt.visits.models import NoteStatus, SessionNote
 
-    return SessionNote.objects.filter(encounter__course=course_id, status=NoteStatus.SIGNED).select_related(
-        "encounter"
+    # What the checklist reads of a note, and no more: each of the note's other eight texts is
+    # decrypted when read (ipt.lib.crypto), for every signed note of the course.
+    return (
+        SessionNote.objects.filter(encounter__course=course_id, status=NoteStatus.SIGNED)
+        .select_related("encounter")
+        .only("initial_tasks", "problem_area_focus", "homework_review", "encounter__phase")
     )
 
 

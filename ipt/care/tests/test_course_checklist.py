@@ -218,3 +218,19 @@ def test_the_overview_ticks_an_item_as_soon_as_its_record_exists(personas, clien
     after = items()
     changed = [(was, now, label) for (was, label), (now, _) in zip(before, after, strict=True) if was != now]
     assert len(changed) == 1 and changed[0][:2] == ("todo", "done")
+
+
+def test_the_checklist_decrypts_no_text_of_a_note_but_the_review_of_work_at_home(personas):
+    from ipt.care.checklist import _signed_notes
+
+    course = new_course(personas)
+    session(course, personas, 1, CourseStatus.INITIAL, private_notes="PRIVATE", homework_review="Went well")
+    (note,) = _signed_notes(course)
+    assert note.homework_review == "Went well" and note.encounter.phase == CourseStatus.INITIAL
+    assert {
+        "private_notes",
+        "shared_summary",
+        "mood_since_last",
+        "plan",
+        "risk_review",
+    } <= note.get_deferred_fields()

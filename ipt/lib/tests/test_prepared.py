@@ -192,3 +192,18 @@ def test_value_rows_name_each_column_in_the_order_asked_with_annotations_between
         }
     ]
     assert value_rows(_courses_with_count_between_fields, personas.care_team.pk) == expected
+
+
+def test_postgresql_prepares_a_statement_a_connection_runs_often(personas):
+    """Parameters bound by the server (settings: server_side_binding), so psycopg prepares a query
+    on its fifth run and PostgreSQL no longer parses and plans it on every page."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps its own compiled statements (the sqlite3 module's cache)")
+    for _ in range(6):
+        assert list(User.objects.filter(email=personas.patient.email).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any('"accounts_user"."email" = $1' in statement for statement in statements), statements
