@@ -143,3 +143,28 @@ def test_an_in_memory_database_takes_no_lock(tmp_path):
     _write(wrapper, "x")
     assert wrapper._write_lock_file is None
     wrapper.close()
+
+
+def test_a_connection_copies_the_log_back_every_ten_thousand_pages_not_every_thousand(tmp_path):
+    """A commit that checkpoints holds the write lock while it copies and syncs: rarer ones, each
+    hot page copied once (settings.SQLITE_CHECKPOINT_PAGES)."""
+    from django.conf import settings
+
+    configured = settings.DATABASES["default"]
+    if configured["ENGINE"] != "ipt.lib.sqlite":
+        pytest.skip("the SQLite settings apply when DATABASE_URL names SQLite")
+    handler = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "ipt.lib.sqlite",
+                "NAME": str(tmp_path / "db"),
+                "OPTIONS": configured["OPTIONS"],
+            }
+        }
+    )
+    with handler["default"].cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == settings.SQLITE_CHECKPOINT_PAGES == 10_000
+    handler["default"].close()
