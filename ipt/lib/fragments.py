@@ -5,8 +5,8 @@ set of values: the key is a digest of the values the fragment is built from, rea
 own query on every view, so a change shows at once in every worker and nothing has to remember to
 invalidate it. The URL configuration and script prefix (the fragment's links) are part of the key;
 with DEBUG on it is built every time (a template edited under `make run` shows at once). The
-fragment is kept encrypted (ipt.lib.crypto): it may hold text that is
-encrypted at rest (S3), and Redis may write its memory to disk.
+fragment is kept encrypted (ipt.lib.crypto): it may hold text that is encrypted at rest (S3), and
+Redis may write its memory to disk.
 """
 
 import hashlib
