@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from ipt.lib import crypto
 
 logger = logging.getLogger(__name__)
+KEPT_SECONDS = 600  # memory, not correctness: a change of what a fragment shows changes its key
 
 
 def cache_call(method, *args):
@@ -34,7 +35,7 @@ def cache_call(method, *args):
         return None
 
 
-def cached_html(values: str, build: Callable[[], str], seconds: int) -> SafeString:
+def cached_html(values: str, build: Callable[[], str], seconds: int = KEPT_SECONDS) -> SafeString:
     """``build()``'s HTML, rendered once per ``values`` (a repr of everything it shows) and kept
     ``seconds``; ``build`` must render with autoescaping templates."""
     if settings.DEBUG:

@@ -56,7 +56,6 @@ def _with_unread(threads: QuerySet[Thread], user_id, *, for_staff: bool) -> Quer
 
 INBOX_ORDER = ("-last_message_at", "-created_at", "-pk")
 INBOX_PAGE_SIZE = 25  # the newest conversations first; a therapist has one or more per patient
-INBOX_CACHE_SECONDS = 600  # a page's rendered rows (ipt.lib.fragments): memory, not correctness
 NAME_FIELDS = ("first_name", "last_name", "email")  # what display_name reads
 _NO_THREAD = uuid.UUID(int=0)  # fills a short page's ids: no thread has it
 

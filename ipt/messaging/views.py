@@ -26,7 +26,6 @@ from ipt.audit.actions import record
 from ipt.lib.fragments import cached_html
 from ipt.messaging import actions
 from ipt.messaging.access import (
-    INBOX_CACHE_SECONDS,
     INBOX_PAGE_SIZE,
     PAGE_SIZE,
     get_attachment_for,
@@ -99,10 +98,10 @@ def inbox(request):
     )
     # The rows show nothing but what ``shown`` holds (and subjects, which never change), seen
     # from this user in their zone: rendered once per change of any of it.
-    thread_list = cached_html(
-        f"inbox:{user.pk}:{user.time_zone}:{shown!r}",
-        lambda: _thread_list(user, shown),
-        INBOX_CACHE_SECONDS,
+    thread_list = (
+        cached_html(f"inbox:{user.pk}:{user.time_zone}:{shown!r}", lambda: _thread_list(user, shown))
+        if shown
+        else ""
     )
     may_start = user.role == Role.THERAPIST or (
         user.role == Role.PATIENT and get_own_care_team(user) is not None
@@ -111,7 +110,7 @@ def inbox(request):
         request,
         "messaging/inbox.html",
         {
-            "thread_list": thread_list if shown else "",
+            "thread_list": thread_list,
             "may_start": may_start,
             "unread_total": sum(row["unread"] for row in every_thread),
             "is_patient": user.role == Role.PATIENT,

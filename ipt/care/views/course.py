@@ -36,7 +36,6 @@ from ipt.lib.fragments import cached_html
 from ipt.lib.prepared import instances
 
 STAFF = (Role.THERAPIST, Role.SUPERVISOR)
-CHECKLIST_CACHE_SECONDS = 600  # memory, not correctness: the key is what it shows
 # The order moves are offered in: forward first, discontinuing last.
 MOVE_ORDER = [
     CourseStatus.INITIAL,
@@ -122,7 +121,6 @@ def _checklist_html(course) -> str:
     return cached_html(
         f"checklist:{course.status}:{phases!r}",
         lambda: render_to_string("care/_checklist.html", {"phases": phases, "current": course.status}),
-        CHECKLIST_CACHE_SECONDS,
     )
 
 
